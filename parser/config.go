@@ -1,0 +1,207 @@
+package parser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Format is the backend a record is rewritten for.
+type Format uint8
+
+// The output formats.
+const (
+	FormatStackdriver Format = iota
+	FormatDatadog
+	FormatOTel
+)
+
+func (f Format) String() string {
+	switch f {
+	case FormatDatadog:
+		return "datadog"
+	case FormatOTel:
+		return "otel"
+	}
+	return "stackdriver"
+}
+
+// config is the validated, immutable form of the properties.
+type config struct {
+	format       Format
+	project      string
+	traceKey     []string // dotted path split; nil = detect
+	spanKey      []string
+	sampledKey   []string
+	messageKey   string // "" = auto
+	mergeLog     bool
+	ddHex        bool
+	severity     bool
+	sourceLoc    bool
+	eventTime    bool
+	outTrace     string
+	outSpan      string
+	outSampled   string // "" = not written
+	outSeverity  string
+	outSourceLoc string // "" = not written
+	grok         []grokRule
+	// tracePrefix is "projects/<project>/traces/" precomputed for stackdriver.
+	tracePrefix string
+}
+
+// projectIDPattern accepts Google Cloud project ids, including legacy domain-scoped ones
+// (example.com:my-project).
+var projectIDPattern = regexp.MustCompile(`^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+
+// metadataTimeout bounds the project lookup at build time.
+const metadataTimeout = 5 * time.Second
+
+// New validates props (names case-insensitive, as Fluent Bit passes them) and builds a Processor.
+// An invalid property fails with a *PropertyError naming the property, the value and what is accepted.
+func New(props map[string]string, opts ...Option) (*Processor, error) {
+	var bo buildOptions
+	for _, o := range opts {
+		o(&bo)
+	}
+	if bo.getenv == nil {
+		bo.getenv = os.Getenv
+	}
+	p, err := normalizeProps(props)
+	if err != nil {
+		return nil, err
+	}
+	var c config
+	switch v := strings.ToLower(strings.TrimSpace(p["format"])); v {
+	case "", "stackdriver", "google", "gcp":
+		c.format = FormatStackdriver
+	case "datadog":
+		c.format = FormatDatadog
+	case "otel", "opentelemetry":
+		c.format = FormatOTel
+	default:
+		return nil, &PropertyError{Property: "Format", Value: p["format"], Accepted: "stackdriver, datadog, otel"}
+	}
+	if c.traceKey, err = keyPath("Trace_Key", p["trace_key"]); err != nil {
+		return nil, err
+	}
+	if c.spanKey, err = keyPath("Span_Key", p["span_key"]); err != nil {
+		return nil, err
+	}
+	if c.sampledKey, err = keyPath("Sampled_Key", p["sampled_key"]); err != nil {
+		return nil, err
+	}
+	c.messageKey = strings.TrimSpace(p["message_key"])
+	if c.mergeLog, err = parseBool("Merge_Log", p["merge_log"], false); err != nil {
+		return nil, err
+	}
+	switch v := strings.ToLower(strings.TrimSpace(p["datadog_trace_id"])); v {
+	case "", "decimal":
+	case "hex", "hex128", "128":
+		c.ddHex = true
+	default:
+		return nil, &PropertyError{Property: "Datadog_Trace_Id", Value: p["datadog_trace_id"], Accepted: "decimal, hex"}
+	}
+	if c.severity, err = parseBool("Severity", p["severity"], true); err != nil {
+		return nil, err
+	}
+	if c.sourceLoc, err = parseBool("Source_Location", p["source_location"], true); err != nil {
+		return nil, err
+	}
+	if c.eventTime, err = parseBool("Event_Time", p["event_time"], true); err != nil {
+		return nil, err
+	}
+	switch c.format {
+	case FormatStackdriver:
+		c.outTrace, c.outSpan, c.outSampled = keyGoogleTrace, keyGoogleSpan, keyGoogleSampled
+		c.outSeverity, c.outSourceLoc = keyGoogleSeverity, keyGoogleSourceLoc
+	case FormatDatadog:
+		c.outTrace, c.outSpan, c.outSeverity = "dd.trace_id", "dd.span_id", "status"
+	case FormatOTel:
+		c.outTrace, c.outSpan, c.outSampled, c.outSeverity = "trace_id", "span_id", "trace_flags", "severity_text"
+	}
+	for _, o := range []struct {
+		name string
+		dst  *string
+	}{
+		{"Output_Trace_Key", &c.outTrace}, {"Output_Span_Key", &c.outSpan},
+		{"Output_Sampled_Key", &c.outSampled}, {"Output_Severity_Key", &c.outSeverity},
+		{"Output_Source_Location_Key", &c.outSourceLoc},
+	} {
+		if v, ok := p[strings.ToLower(o.name)]; ok {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				return nil, &PropertyError{Property: o.name, Value: v, Accepted: "a non-empty record key"}
+			}
+			*o.dst = v
+		}
+	}
+	if c.format == FormatStackdriver {
+		if c.project, err = resolveProject(p["project_id"], bo); err != nil {
+			return nil, err
+		}
+		c.tracePrefix = "projects/" + c.project + "/traces/"
+	} else if v := strings.TrimSpace(p["project_id"]); v != "" {
+		if !projectIDPattern.MatchString(v) {
+			return nil, &PropertyError{Property: "Project_ID", Value: v, Accepted: "a Google Cloud project id: 6-30 lowercase letters, digits and hyphens, starting with a letter"}
+		}
+		c.project = v
+	}
+	if c.grok, err = buildGrok(p); err != nil {
+		return nil, err
+	}
+	return &Processor{cfg: c}, nil
+}
+
+// Format returns the output format the processor writes.
+func (p *Processor) Format() Format { return p.cfg.format }
+
+// Project returns the Google Cloud project in use ("" when the format needs none and none was set).
+func (p *Processor) Project() string { return p.cfg.project }
+
+func keyPath(prop, v string) ([]string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ".")
+	for _, s := range parts {
+		if s == "" {
+			return nil, &PropertyError{Property: prop, Value: v, Accepted: "a record key, or a dotted path of non-empty keys"}
+		}
+	}
+	// The whole string is also tried as one flat key (dd.trace_id is usually flat).
+	return append([]string{v}, parts...), nil
+}
+
+func resolveProject(prop string, bo buildOptions) (string, error) {
+	if v := strings.TrimSpace(prop); v != "" {
+		if !projectIDPattern.MatchString(v) {
+			return "", &PropertyError{Property: "Project_ID", Value: v, Accepted: "a Google Cloud project id: 6-30 lowercase letters, digits and hyphens, starting with a letter"}
+		}
+		return v, nil
+	}
+	if v := strings.TrimSpace(bo.getenv("GOOGLE_CLOUD_PROJECT")); v != "" {
+		if !projectIDPattern.MatchString(v) {
+			return "", fmt.Errorf("environment variable GOOGLE_CLOUD_PROJECT=%q is not a Google Cloud project id; set property Project_ID", v)
+		}
+		return v, nil
+	}
+	if bo.lookupProject == nil {
+		return "", errors.New("property Project_ID is required for Format stackdriver: set Project_ID or GOOGLE_CLOUD_PROJECT (the GCE metadata server was not consulted)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), metadataTimeout)
+	defer cancel()
+	v, err := bo.lookupProject(ctx)
+	if err != nil {
+		return "", fmt.Errorf("property Project_ID is required for Format stackdriver: not set, GOOGLE_CLOUD_PROJECT is empty, and the GCE metadata server lookup failed: %w", err)
+	}
+	v = strings.TrimSpace(v)
+	if !projectIDPattern.MatchString(v) {
+		return "", fmt.Errorf("the GCE metadata server returned project id %q, which is not valid; set property Project_ID", v)
+	}
+	return v, nil
+}
