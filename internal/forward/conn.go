@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
@@ -37,16 +38,28 @@ type conn struct {
 	rdone int
 	// singleUse is set when the server's HELO said keepalive=false.
 	singleUse bool
+	// raw, peek and peekErr let stale check an idle connection without
+	// allocating (raw is nil when the connection has no file descriptor).
+	raw     syscall.RawConn
+	peek    func(fd uintptr) bool
+	peekErr error
 }
 
 func newConn(nc net.Conn) *conn {
-	return &conn{
+	cn := &conn{
 		nc:        nc,
 		interrupt: func() { _ = nc.SetDeadline(longAgo) },
 		hdr:       make([]byte, 0, 128),
 		id:        make([]byte, 0, 32),
 		rbuf:      make([]byte, 0, maxAnswer),
 	}
+	if sc, ok := nc.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			cn.raw = raw
+			cn.peek = cn.peekFunc()
+		}
+	}
+	return cn
 }
 
 // watch arranges for cn's blocked I/O to return when ctx is done. The

@@ -187,6 +187,11 @@ func (c *Client) Send(ctx context.Context, tag string, entries []byte, count int
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("forward: send to %s: %w", c.target, err)
 	}
+	if cn != nil && cn.stale() {
+		// The receiver closed it while idle (e.g. it was restarted).
+		_ = cn.nc.Close()
+		cn = nil
+	}
 	if cn == nil {
 		cn, err = c.dial(ctx)
 		if err != nil {
