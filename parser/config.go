@@ -49,6 +49,8 @@ type config struct {
 	outSeverity  string
 	outSourceLoc string // "" = not written
 	grok         []grokRule
+	keys         [numOut]string // output key names by out* index
+	grokCaps     int            // capture buffer length the grok rules need
 	// tracePrefix is "projects/<project>/traces/" precomputed for stackdriver.
 	tracePrefix string
 }
@@ -153,6 +155,8 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	if c.grok, err = buildGrok(p); err != nil {
 		return nil, err
 	}
+	c.keys = c.outKeys()
+	c.grokCaps = maxGrokCaps(c.grok)
 	return &Processor{cfg: c}, nil
 }
 

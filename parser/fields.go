@@ -1,0 +1,208 @@
+package parser
+
+// field is what a record key means to tracelink.
+type field uint8
+
+const (
+	fNone field = iota
+	// Datadog log injection.
+	fDDTrace
+	fDDSpan
+	fDDTid // _dd.p.tid: upper 64 bits of a 128-bit Datadog trace id
+	fDDService
+	fDDEnv
+	fDDVersion
+	// Datadog propagation headers.
+	fDDHdrTrace
+	fDDHdrParent
+	fDDHdrPriority
+	fDDHdrTags
+	// OpenTelemetry and friends (hex ids).
+	fOTelTrace
+	fOTelSpan
+	fOTelFlags
+	fOTelSampled
+	// Elastic Common Schema.
+	fECSTrace
+	fECSSpan
+	fECSTransaction
+	// Google special keys.
+	fGoogleTrace
+	fGoogleSpan
+	fGoogleSampled
+	// Propagation headers.
+	fTraceparent
+	fB3
+	fB3Trace
+	fB3Span
+	fB3Sampled
+	fB3Flags
+	fXRay
+	fXRayRoot // a bare "Root=1-..." in text
+	fJaeger
+	fCloudTrace
+	// Not ids: what the rewrite also normalizes.
+	fLevel
+	fLevelNumber // OTel severity_number
+	fTime
+	fSourceLoc // a map {file, line, function}
+	fCaller    // "file.go:42"
+	fFile
+	fLine
+	fFunction
+	numFields
+)
+
+// keyFields maps lowercased keys (full dotted form) to their meaning.
+var keyFields = map[string]field{
+	"dd.trace_id":     fDDTrace,
+	"dd_trace_id":     fDDTrace,
+	"dd.span_id":      fDDSpan,
+	"dd_span_id":      fDDSpan,
+	"_dd.p.tid":       fDDTid,
+	"dd.p.tid":        fDDTid,
+	"dd.service":      fDDService,
+	"dd_service":      fDDService,
+	"dd.service.name": fDDService,
+	"dd.env":          fDDEnv,
+	"dd_env":          fDDEnv,
+	"dd.version":      fDDVersion,
+	"dd_version":      fDDVersion,
+
+	"x-datadog-trace-id":          fDDHdrTrace,
+	"x-datadog-parent-id":         fDDHdrParent,
+	"x-datadog-sampling-priority": fDDHdrPriority,
+	"x-datadog-tags":              fDDHdrTags,
+
+	"trace_id":         fOTelTrace,
+	"traceid":          fOTelTrace,
+	"oteltraceid":      fOTelTrace,
+	"otel.trace_id":    fOTelTrace,
+	"span_id":          fOTelSpan,
+	"spanid":           fOTelSpan,
+	"otelspanid":       fOTelSpan,
+	"otel.span_id":     fOTelSpan,
+	"trace_flags":      fOTelFlags,
+	"traceflags":       fOTelFlags,
+	"otel.trace_flags": fOTelFlags,
+	"oteltracesampled": fOTelSampled,
+	"trace_sampled":    fOTelSampled,
+
+	"trace.id":       fECSTrace,
+	"span.id":        fECSSpan,
+	"transaction.id": fECSTransaction,
+
+	"logging.googleapis.com/trace":         fGoogleTrace,
+	"logging.googleapis.com/spanid":        fGoogleSpan,
+	"logging.googleapis.com/tracesampled":  fGoogleSampled,
+	"logging.googleapis.com/trace_sampled": fGoogleSampled,
+
+	"traceparent":           fTraceparent,
+	"b3":                    fB3,
+	"x-b3-traceid":          fB3Trace,
+	"x-b3-spanid":           fB3Span,
+	"x-b3-sampled":          fB3Sampled,
+	"x-b3-flags":            fB3Flags,
+	"x-amzn-trace-id":       fXRay,
+	"uber-trace-id":         fJaeger,
+	"x-cloud-trace-context": fCloudTrace,
+}
+
+// textOnlyFields are keys recognised only inside text lines.
+var textOnlyFields = map[string]field{
+	"root": fXRayRoot,
+}
+
+// meta keys: recognised at the top level of the record or of the app's JSON line.
+var metaFields = map[string]field{
+	"level":                           fLevel,
+	"levelname":                       fLevel,
+	"severity":                        fLevel,
+	"log.level":                       fLevel,
+	"lvl":                             fLevel,
+	"loglevel":                        fLevel,
+	"log_level":                       fLevel,
+	"@l":                              fLevel,
+	"severity_text":                   fLevel,
+	"severitytext":                    fLevel,
+	"status":                          fLevel,
+	"priority":                        fLevel,
+	"syslog.severity":                 fLevel,
+	"logging.googleapis.com/severity": fLevel,
+	"severity_number":                 fLevelNumber,
+	"severitynumber":                  fLevelNumber,
+
+	"time":       fTime,
+	"timestamp":  fTime,
+	"@timestamp": fTime,
+	"ts":         fTime,
+	"@t":         fTime,
+
+	"sourcelocation":                        fSourceLoc,
+	"logging.googleapis.com/sourcelocation": fSourceLoc,
+	"source":                                fSourceLoc,
+	"caller":                                fCaller,
+	"file":                                  fFile,
+	"filename":                              fFile,
+	"caller_file_name":                      fFile,
+	"code.filepath":                         fFile,
+	"line":                                  fLine,
+	"lineno":                                fLine,
+	"line_number":                           fLine,
+	"caller_line_number":                    fLine,
+	"code.lineno":                           fLine,
+	"function":                              fFunction,
+	"func":                                  fFunction,
+	"funcname":                              fFunction,
+	"caller_method_name":                    fFunction,
+	"code.function":                         fFunction,
+	"logger.method_name":                    fFunction,
+}
+
+// maxKeyLen bounds the keys worth classifying; longer keys are never ours.
+const maxKeyLen = 48
+
+// lowerInto lowercases ASCII s into buf, reporting false when it does not fit.
+func lowerInto(buf *[maxKeyLen]byte, s []byte) ([]byte, bool) {
+	if len(s) > maxKeyLen {
+		return nil, false
+	}
+	for i, c := range s {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(s)], true
+}
+
+// classify returns the meaning of key (inside a map named parent, "" at the top level).
+// top says whether meta keys (level, time, source location) count at this depth.
+func classify(parent, key []byte, top bool) field {
+	var buf [maxKeyLen]byte
+	if len(parent) > 0 && len(parent)+1+len(key) <= maxKeyLen {
+		n := copy(buf[:], parent)
+		buf[n] = '.'
+		copy(buf[n+1:], key)
+		full, _ := lowerInto(&buf, buf[:n+1+len(key)])
+		if f, ok := keyFields[string(full)]; ok {
+			return f
+		}
+	}
+	k, ok := lowerInto(&buf, key)
+	if !ok {
+		return fNone
+	}
+	if f, ok := keyFields[string(k)]; ok {
+		return f
+	}
+	if top {
+		if f, ok := metaFields[string(k)]; ok {
+			return f
+		}
+	}
+	return fNone
+}
+
+// isIDField reports whether f carries trace context (as opposed to level/time/location).
+func isIDField(f field) bool { return f > fNone && f < fLevel }

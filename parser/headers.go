@@ -1,0 +1,321 @@
+package parser
+
+import "bytes"
+
+// tri is a three-valued sampled flag.
+type tri int8
+
+const (
+	triUnknown tri = iota
+	triFalse
+	triTrue
+)
+
+func triOf(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// spanCtx is a parsed trace context: trace, optional span, optional sampled flag.
+type spanCtx struct {
+	trace   traceID
+	span    uint64
+	sampled tri
+}
+
+// parseTraceparent reads a W3C traceparent: VERSION-TRACEID-PARENTID-FLAGS.
+func parseTraceparent(s []byte) (spanCtx, bool) {
+	s = bytes.TrimSpace(s)
+	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
+		return spanCtx{}, false
+	}
+	ver, ok := parseHex64(s[0:2])
+	if !ok || ver == 0xff || !allHex(s[0:2]) {
+		return spanCtx{}, false
+	}
+	// Version 00 has exactly four fields; later versions may append "-..." fields.
+	if ver == 0 && len(s) != 55 {
+		return spanCtx{}, false
+	}
+	if len(s) > 55 && s[55] != '-' {
+		return spanCtx{}, false
+	}
+	t, ok1 := parseHex128(s[3:35])
+	sp, ok2 := parseHex64(s[36:52])
+	fl, ok3 := parseHex64(s[53:55])
+	if !ok1 || !ok2 || !ok3 || !allHex(s[3:35]) || !allHex(s[36:52]) || !allHex(s[53:55]) {
+		return spanCtx{}, false
+	}
+	if t.isZero() || sp == 0 {
+		return spanCtx{}, false
+	}
+	return spanCtx{trace: t, span: sp, sampled: triOf(fl&1 == 1)}, true
+}
+
+// parseB3Single reads "b3: TRACEID-SPANID[-SAMPLING[-PARENTSPANID]]" (or just SAMPLING, which
+// carries no ids and yields false).
+func parseB3Single(s []byte) (spanCtx, bool) {
+	s = bytes.TrimSpace(s)
+	var parts [4][]byte
+	n := 0
+	for n < 4 {
+		i := bytes.IndexByte(s, '-')
+		if i < 0 {
+			parts[n] = s
+			n++
+			s = nil
+			break
+		}
+		parts[n] = s[:i]
+		s = s[i+1:]
+		n++
+	}
+	if s != nil || n < 2 {
+		return spanCtx{}, false
+	}
+	tr, sp := parts[0], parts[1]
+	if (len(tr) != 16 && len(tr) != 32) || len(sp) != 16 || !allHex(tr) || !allHex(sp) {
+		return spanCtx{}, false
+	}
+	t, _ := parseHex128(tr)
+	span, _ := parseHex64(sp)
+	if t.isZero() || span == 0 {
+		return spanCtx{}, false
+	}
+	c := spanCtx{trace: t, span: span}
+	if n >= 3 {
+		switch string(parts[2]) {
+		case "1", "d":
+			c.sampled = triTrue
+		case "0":
+			c.sampled = triFalse
+		default:
+			return spanCtx{}, false
+		}
+	}
+	if n == 4 && (len(parts[3]) != 16 || !allHex(parts[3])) {
+		return spanCtx{}, false
+	}
+	return c, true
+}
+
+// parseXRay reads "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+// in any field order.
+func parseXRay(s []byte) (spanCtx, bool) {
+	var c spanCtx
+	var haveRoot bool
+	for len(s) > 0 {
+		var field []byte
+		if i := bytes.IndexByte(s, ';'); i >= 0 {
+			field, s = s[:i], s[i+1:]
+		} else {
+			field, s = s, nil
+		}
+		field = bytes.TrimSpace(field)
+		eq := bytes.IndexByte(field, '=')
+		if eq < 0 {
+			continue
+		}
+		k, v := field[:eq], field[eq+1:]
+		switch {
+		case bytes.EqualFold(k, []byte("root")):
+			// 1-<8 hex epoch>-<24 hex>
+			if len(v) != 35 || v[0] != '1' || v[1] != '-' || v[10] != '-' || !allHex(v[2:10]) || !allHex(v[11:35]) {
+				return spanCtx{}, false
+			}
+			hi, _ := parseHex64(v[2:10])
+			mid, _ := parseHex64(v[11:19])
+			lo, _ := parseHex64(v[19:35])
+			c.trace = traceID{hi: hi<<32 | mid, lo: lo}
+			haveRoot = true
+		case bytes.EqualFold(k, []byte("parent")):
+			if len(v) != 16 || !allHex(v) {
+				return spanCtx{}, false
+			}
+			c.span, _ = parseHex64(v)
+		case bytes.EqualFold(k, []byte("sampled")):
+			switch string(v) {
+			case "1":
+				c.sampled = triTrue
+			case "0":
+				c.sampled = triFalse
+			}
+		}
+	}
+	if !haveRoot || c.trace.isZero() {
+		return spanCtx{}, false
+	}
+	return c, true
+}
+
+// parseJaeger reads "uber-trace-id: TRACE:SPAN:PARENT:FLAGS" (':' possibly URL-encoded as %3A).
+func parseJaeger(s []byte) (spanCtx, bool) {
+	s = bytes.TrimSpace(s)
+	var parts [4][]byte
+	n := 0
+	for len(s) > 0 && n < 4 {
+		i := bytes.IndexByte(s, ':')
+		j := indexFold(s, "%3a")
+		sep := 1
+		if j >= 0 && (i < 0 || j < i) {
+			i, sep = j, 3
+		}
+		if i < 0 {
+			parts[n] = s
+			n++
+			s = nil
+			break
+		}
+		parts[n] = s[:i]
+		s = s[i+sep:]
+		n++
+		if len(s) == 0 {
+			return spanCtx{}, false
+		}
+	}
+	if n != 4 || len(s) != 0 {
+		return spanCtx{}, false
+	}
+	if len(parts[0]) > 32 || len(parts[1]) > 16 || !allHex(parts[0]) || !allHex(parts[1]) || !allHex(parts[2]) || !allHex(parts[3]) {
+		return spanCtx{}, false
+	}
+	t, _ := parseHex128(parts[0])
+	sp, _ := parseHex64(parts[1])
+	fl, ok := parseHex64(parts[3])
+	if !ok || t.isZero() || sp == 0 {
+		return spanCtx{}, false
+	}
+	return spanCtx{trace: t, span: sp, sampled: triOf(fl&1 == 1)}, true
+}
+
+// parseCloudTrace reads X-Cloud-Trace-Context "TRACE[/SPAN][;o=OPT]" where SPAN is decimal.
+func parseCloudTrace(s []byte) (spanCtx, bool) {
+	s = bytes.TrimSpace(s)
+	var c spanCtx
+	opts := []byte(nil)
+	if i := bytes.IndexByte(s, ';'); i >= 0 {
+		s, opts = s[:i], s[i+1:]
+	}
+	spanPart := []byte(nil)
+	hasSlash := false
+	if i := bytes.IndexByte(s, '/'); i >= 0 {
+		s, spanPart, hasSlash = s[:i], s[i+1:], true
+	}
+	if len(s) != 32 || !allHex(s) {
+		return spanCtx{}, false
+	}
+	c.trace, _ = parseHex128(s)
+	if c.trace.isZero() {
+		return spanCtx{}, false
+	}
+	if hasSlash && len(spanPart) > 0 {
+		v, ok := parseDec64(spanPart)
+		if !ok {
+			return spanCtx{}, false
+		}
+		c.span = v // 0 means "no span": the trace still links
+	}
+	if len(opts) > 0 {
+		if o, ok := bytes.CutPrefix(bytes.TrimSpace(opts), []byte("o=")); ok {
+			switch string(o) {
+			case "1":
+				c.sampled = triTrue
+			case "0":
+				c.sampled = triFalse
+			}
+		}
+	}
+	return c, true
+}
+
+// parseGoogleTrace reads "projects/P/traces/TRACE" or a bare 32-hex TRACE. It returns the
+// project named in the resource name (nil when bare).
+func parseGoogleTrace(s []byte) (traceID, []byte, bool) {
+	s = bytes.TrimSpace(s)
+	var project []byte
+	if rest, ok := bytes.CutPrefix(s, []byte("projects/")); ok {
+		i := bytes.Index(rest, []byte("/traces/"))
+		if i <= 0 {
+			return traceID{}, nil, false
+		}
+		project, s = rest[:i], rest[i+len("/traces/"):]
+		if bytes.IndexByte(project, '/') >= 0 {
+			return traceID{}, nil, false
+		}
+	}
+	if len(s) != 32 || !allHex(s) {
+		return traceID{}, nil, false
+	}
+	t, _ := parseHex128(s)
+	if t.isZero() {
+		return traceID{}, nil, false
+	}
+	return t, project, true
+}
+
+// parseSampled reads a sampled flag from text: 1/0, true/false, yes/no, 01/00 (W3C flags, bit 0), d (B3 debug).
+func parseSampled(s []byte) tri {
+	s = bytes.TrimSpace(s)
+	switch len(s) {
+	case 0:
+		return triUnknown
+	case 1:
+		switch s[0] {
+		case '1', 'd', 'D':
+			return triTrue
+		case '0':
+			return triFalse
+		}
+	case 2:
+		if v, ok := parseHex64(s); ok {
+			return triOf(v&1 == 1)
+		}
+	}
+	switch {
+	case bytes.EqualFold(s, []byte("true")), bytes.EqualFold(s, []byte("yes")):
+		return triTrue
+	case bytes.EqualFold(s, []byte("false")), bytes.EqualFold(s, []byte("no")):
+		return triFalse
+	}
+	return triUnknown
+}
+
+// ddTagsTid finds _dd.p.tid=HEX16 in an x-datadog-tags header value.
+func ddTagsTid(s []byte) (uint64, bool) {
+	i := bytes.Index(s, []byte("_dd.p.tid="))
+	if i < 0 {
+		return 0, false
+	}
+	v := s[i+len("_dd.p.tid="):]
+	if j := bytes.IndexByte(v, ','); j >= 0 {
+		v = v[:j]
+	}
+	if len(v) != 16 || !allHex(v) {
+		return 0, false
+	}
+	return parseHex64(v)
+}
+
+// indexFold is bytes.Index for an ASCII lowercase needle, ignoring case.
+func indexFold(s []byte, lowerNeedle string) int {
+	n := len(lowerNeedle)
+	for i := 0; i+n <= len(s); i++ {
+		match := true
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lowerNeedle[j] {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return -1
+}

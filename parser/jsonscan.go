@@ -1,0 +1,284 @@
+package parser
+
+import "unicode/utf8"
+
+func skipWS(s []byte) []byte {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+		s = s[1:]
+	}
+	return s
+}
+
+// jsonString splits a JSON string token at the start of s (which begins with '"').
+// raw is the content between the quotes, escaped says whether it holds backslashes.
+func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			return s[1:i], s[i+1:], escaped, true
+		case '\\':
+			escaped = true
+			i++
+		}
+	}
+	return nil, nil, false, false
+}
+
+// unescapeJSON appends the unescaped form of a JSON string body to dst.
+func unescapeJSON(dst, raw []byte) ([]byte, bool) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return dst, false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, ok := hex4(raw[i+1:])
+			if !ok {
+				return dst, false
+			}
+			i += 4
+			if r >= 0xd800 && r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if r2, ok := hex4(raw[i+3:]); ok && r2 >= 0xdc00 && r2 < 0xe000 {
+					r = (r-0xd800)<<10 + (r2 - 0xdc00) + 0x10000
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default:
+			return dst, false
+		}
+	}
+	return dst, true
+}
+
+func hex4(s []byte) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	v, ok := parseHex64(s[:4])
+	return rune(v), ok && allHex(s[:4])
+}
+
+// skipJSONValue returns the input after the JSON value at its start.
+func skipJSONValue(s []byte) ([]byte, bool) {
+	s = skipWS(s)
+	if len(s) == 0 {
+		return s, false
+	}
+	switch s[0] {
+	case '"':
+		_, rest, _, ok := jsonString(s)
+		return rest, ok
+	case '{', '[':
+		depth := 0
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return s[i+1:], true
+				}
+			case '"':
+				_, rest, _, ok := jsonString(s[i:])
+				if !ok {
+					return nil, false
+				}
+				i = len(s) - len(rest) - 1
+			}
+		}
+		return nil, false
+	}
+	i := 0
+	for i < len(s) && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r' {
+		i++
+	}
+	if i == 0 {
+		return s, false
+	}
+	return s[i:], true
+}
+
+// walkJSONObject scans the JSON object at the start of s for trace context, like
+// walkMsgpackMap does for msgpack. It reports false when the text is not a well-formed object.
+func (sc *scan) walkJSONObject(s []byte, depth int, top bool) ([]byte, bool) {
+	s = skipWS(s)
+	if len(s) == 0 || s[0] != '{' {
+		return s, false
+	}
+	s = skipWS(s[1:])
+	var parent []byte
+	if depth > 0 {
+		parent = sc.path[depth-1]
+	}
+	if len(s) > 0 && s[0] == '}' {
+		return s[1:], true
+	}
+	for {
+		if len(s) == 0 || s[0] != '"' {
+			return s, false
+		}
+		key, rest, esc, ok := jsonString(s)
+		if !ok {
+			return s, false
+		}
+		if esc {
+			start := len(sc.unesc)
+			if sc.unesc, ok = unescapeJSON(sc.unesc, key); !ok {
+				return s, false
+			}
+			key = sc.unesc[start:]
+		}
+		s = skipWS(rest)
+		if len(s) == 0 || s[0] != ':' {
+			return s, false
+		}
+		s = skipWS(s[1:])
+		if s, ok = sc.onJSONEntry(s, key, parent, depth, top); !ok {
+			return s, false
+		}
+		s = skipWS(s)
+		if len(s) == 0 {
+			return s, false
+		}
+		if s[0] == '}' {
+			return s[1:], true
+		}
+		if s[0] != ',' {
+			return s, false
+		}
+		s = skipWS(s[1:])
+	}
+}
+
+// onJSONEntry handles one member; s starts at the value.
+func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte, bool) {
+	cfg := sc.cfg
+	if cfg.traceKey != nil || cfg.spanKey != nil || cfg.sampledKey != nil {
+		var slot *value
+		switch {
+		case sc.overrideMatch(cfg.traceKey, depth, key):
+			slot = &sc.keyTrace
+		case sc.overrideMatch(cfg.spanKey, depth, key):
+			slot = &sc.keySpan
+		case sc.overrideMatch(cfg.sampledKey, depth, key):
+			slot = &sc.keySampled
+		}
+		if slot != nil && !slot.set() {
+			v, rest, ok := sc.readJSONScalar(s)
+			*slot = v
+			return rest, ok
+		}
+	}
+	if len(s) == 0 {
+		return s, false
+	}
+	switch s[0] {
+	case '{':
+		f := fNone
+		if mightBeOurs(parent, key) {
+			f = classify(parent, key, top)
+		}
+		if f == fSourceLoc {
+			rest, ok := skipJSONValue(s)
+			if ok {
+				sc.keep(f, value{kind: vkMap, s: s[:len(s)-len(rest)], json: true})
+			}
+			return rest, ok
+		}
+		if depth+1 >= maxDepth {
+			return skipJSONValue(s)
+		}
+		sc.path[depth] = key
+		return sc.walkJSONObject(s, depth+1, false)
+	case '[':
+		if !mightBeOurs(parent, key) || !isIDField(classify(parent, key, top)) {
+			return skipJSONValue(s)
+		}
+		f := classify(parent, key, top)
+		inner := skipWS(s[1:])
+		if len(inner) > 0 && inner[0] == '"' {
+			v, _, ok := sc.readJSONScalar(inner)
+			if ok {
+				sc.keep(f, v)
+			}
+		}
+		return skipJSONValue(s)
+	}
+	if !mightBeOurs(parent, key) {
+		return skipJSONValue(s)
+	}
+	f := classify(parent, key, top)
+	if f == fNone || f == fSourceLoc {
+		return skipJSONValue(s)
+	}
+	v, rest, ok := sc.readJSONScalar(s)
+	if ok && v.set() {
+		sc.keep(f, v)
+	}
+	return rest, ok
+}
+
+// readJSONScalar reads a string, number, true/false or null at the start of s.
+func (sc *scan) readJSONScalar(s []byte) (value, []byte, bool) {
+	var v value
+	if len(s) == 0 {
+		return v, s, false
+	}
+	switch c := s[0]; {
+	case c == '"':
+		raw, rest, esc, ok := jsonString(s)
+		if !ok {
+			return v, s, false
+		}
+		if esc {
+			start := len(sc.unesc)
+			if sc.unesc, ok = unescapeJSON(sc.unesc, raw); !ok {
+				return v, s, false
+			}
+			raw = sc.unesc[start:]
+		}
+		v.kind, v.s = vkString, raw
+		return v, rest, true
+	case c == 't' || c == 'f' || c == 'n':
+		rest, ok := skipJSONValue(s)
+		lit := s[:len(s)-len(rest)]
+		switch string(lit) {
+		case "true":
+			v.kind, v.b = vkBool, true
+		case "false":
+			v.kind = vkBool
+		case "null":
+		default:
+			return v, s, false
+		}
+		return v, rest, ok
+	case c == '-' || (c >= '0' && c <= '9'):
+		rest, ok := skipJSONValue(s)
+		v.kind, v.s = vkNumber, s[:len(s)-len(rest)]
+		return v, rest, ok
+	case c == '{' || c == '[':
+		rest, ok := skipJSONValue(s)
+		return v, rest, ok
+	}
+	return v, s, false
+}

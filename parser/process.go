@@ -1,0 +1,151 @@
+package parser
+
+import (
+	"bytes"
+	"sync"
+)
+
+var scanPool = sync.Pool{New: func() any {
+	return &scan{unesc: make([]byte, 0, 512), out: make([]byte, 0, 128)}
+}}
+
+// Process appends record (one msgpack map) to dst: rewritten when it carries a valid trace
+// context, byte-identical otherwise (no trace, invalid ids, or a record that is not a
+// well-formed map). It never fails; Result says what happened.
+func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
+	sc := scanPool.Get().(*scan)
+	defer scanPool.Put(sc)
+	sc.reset(&p.cfg)
+	var res Result
+
+	rest, err := sc.walkMsgpackMap(record, 0, true)
+	if err != nil || len(rest) != 0 {
+		return append(dst, record...), res
+	}
+	msg := bytes.TrimSpace(sc.msg.s)
+	if len(msg) > 0 && msg[0] == '{' {
+		_, sc.msgJSON = sc.walkJSONObject(msg, 0, true)
+	}
+	win, invalid := sc.resolve()
+	fromGrok := false
+	if win.status != idOK && len(msg) > 0 {
+		if len(p.cfg.grok) > 0 {
+			sc.runGrok(msg)
+			if sc.grokVals[gTrace].set() {
+				c := sc.grokCandidate()
+				if c.status == idInvalid || c.spanBad {
+					invalid = true
+				}
+				if c.status == idOK {
+					win, fromGrok = c, true
+				}
+			}
+		}
+		if win.status != idOK && !sc.msgJSON {
+			sc.scanText(msg)
+			var inv bool
+			win, inv = sc.resolve()
+			invalid = invalid || inv
+			if win.status != idOK {
+				if c, ok := findSleuth(msg); ok {
+					win = candidate{ctx: c, source: SourceSleuth, status: idOK}
+				} else if c, ok, seen := findBareTraceparent(msg); ok {
+					win = candidate{ctx: c, source: SourceTraceparent, status: idOK}
+				} else if seen {
+					invalid = true
+				}
+			}
+		}
+	}
+	res.Invalid = invalid
+	if win.status != idOK {
+		return append(dst, record...), res
+	}
+	res.Source = win.source
+
+	pl := plan{win: win}
+	c := &p.cfg
+	pl.want[outTrace] = true
+	pl.want[outSpan] = win.ctx.span != 0
+	pl.want[outSampled] = c.outSampled != "" && win.ctx.sampled != triUnknown
+	if c.severity && c.outSeverity != "" {
+		pl.level = sc.level(msg, fromGrok)
+		pl.want[outSeverity] = pl.level != lvNone
+	}
+	if c.sourceLoc && c.outSourceLoc != "" {
+		pl.loc = sc.sourceLocation()
+		pl.want[outSourceLoc] = !pl.loc.empty()
+	}
+	if fromGrok {
+		for _, g := range [...][2]int{{gMessage, outMessage}, {gService, outService}, {gEnv, outEnv}, {gVersion, outVersion}} {
+			if v := sc.grokVals[g[0]]; v.set() && !sc.present[g[1]] {
+				pl.extra[g[1]], pl.want[g[1]] = v.s, true
+			}
+		}
+	} else if c.format == FormatDatadog {
+		for _, g := range [...][2]int{{int(fDDService), outService}, {int(fDDEnv), outEnv}, {int(fDDVersion), outVersion}} {
+			if v := sc.vals[g[0]]; v.kind == vkString && !sc.present[g[1]] {
+				pl.extra[g[1]], pl.want[g[1]] = v.s, true
+			}
+		}
+	}
+	if c.eventTime {
+		res.Time, res.HasTime = sc.eventTime(msg, fromGrok)
+	}
+	start := len(dst)
+	out, err := p.rewrite(dst, record, &pl, sc)
+	if err != nil {
+		return append(dst[:start], record...), Result{Invalid: invalid}
+	}
+	res.Changed = !bytes.Equal(out[start:], record)
+	return out, res
+}
+
+// level picks the record's level: structured keys first, then grok, then text.
+func (sc *scan) level(msg []byte, fromGrok bool) level {
+	if v := sc.vals[fLevel]; v.set() {
+		if lv := levelOf(v, false); lv != lvNone {
+			return lv
+		}
+	}
+	if v := sc.vals[fLevelNumber]; v.set() {
+		if lv := levelOf(v, true); lv != lvNone {
+			return lv
+		}
+	}
+	if fromGrok && sc.grokVals[gLevel].set() {
+		return levelFromWord(sc.grokVals[gLevel].s)
+	}
+	if sc.textLevel.set() {
+		if lv := levelFromWord(sc.textLevel.s); lv != lvNone {
+			return lv
+		}
+	}
+	if len(msg) > 0 && !sc.msgJSON {
+		return textLineLevel(msg)
+	}
+	return lvNone
+}
+
+// eventTime picks the log's own timestamp when it is unambiguous (zoned, or an epoch number).
+func (sc *scan) eventTime(msg []byte, fromGrok bool) (EventTime, bool) {
+	if v := sc.vals[fTime]; v.set() {
+		return timeOf(v)
+	}
+	if fromGrok && sc.grokVals[gTime].set() {
+		return timeOf(sc.grokVals[gTime])
+	}
+	if sc.textTime.set() {
+		return timeOf(sc.textTime)
+	}
+	if len(msg) > 0 && !sc.msgJSON {
+		s := msg
+		if s[0] == '[' {
+			s = s[1:]
+		}
+		if t, n, ok := parseZonedTime(s); ok && (n == len(s) || s[n] == ' ' || s[n] == ']' || s[n] == '\t') {
+			return t, true
+		}
+	}
+	return EventTime{}, false
+}

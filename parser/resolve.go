@@ -1,0 +1,298 @@
+package parser
+
+import "bytes"
+
+// idStatus is the outcome of reading one id value.
+type idStatus uint8
+
+const (
+	idAbsent  idStatus = iota // no value, or the "no trace" value (0, all zeros)
+	idOK                      // a valid id
+	idInvalid                 // a value that is not a valid id: it must not link
+)
+
+// readTrace reads a trace id from v under radix r.
+func readTrace(v value, r radix) (traceID, idStatus) {
+	switch v.kind {
+	case vkNone:
+		return traceID{}, idAbsent
+	case vkString:
+		s := bytes.TrimSpace(v.s)
+		if len(s) == 0 {
+			return traceID{}, idAbsent
+		}
+		t, ok := parseTraceString(s, r)
+		if !ok {
+			return traceID{}, idInvalid
+		}
+		if t.isZero() {
+			return t, idAbsent
+		}
+		return t, idOK
+	case vkUint, vkNumber, vkFloat:
+		if r == radixHex {
+			return traceID{}, idInvalid
+		}
+		u, st := readNumber(v)
+		return traceID{lo: u}, st
+	}
+	return traceID{}, idInvalid
+}
+
+// readSpan reads a span id from v under radix r.
+func readSpan(v value, r radix) (uint64, idStatus) {
+	switch v.kind {
+	case vkNone:
+		return 0, idAbsent
+	case vkString:
+		s := bytes.TrimSpace(v.s)
+		if len(s) == 0 {
+			return 0, idAbsent
+		}
+		u, ok := parseSpanString(s, r)
+		if !ok {
+			return 0, idInvalid
+		}
+		if u == 0 {
+			return 0, idAbsent
+		}
+		return u, idOK
+	case vkUint, vkNumber, vkFloat:
+		if r == radixHex {
+			return 0, idInvalid
+		}
+		return readNumber(v)
+	}
+	return 0, idInvalid
+}
+
+// readNumber reads an id written as a number. Numbers above 2^53 that are exactly a float64
+// went through a double somewhere and lost their low digits: they are refused.
+func readNumber(v value) (uint64, idStatus) {
+	var u uint64
+	switch v.kind {
+	case vkUint:
+		u = v.u
+	case vkNumber:
+		t, ok := parseDec128(v.s)
+		if !ok || t.hi != 0 {
+			return 0, idInvalid // fraction, exponent, sign or beyond 64 bits: a float's rendering
+		}
+		u = t.lo
+	case vkFloat:
+		if v.f < 0 || v.f >= 1<<53 || v.f != float64(uint64(v.f)) {
+			return 0, idInvalid
+		}
+		u = uint64(v.f)
+	}
+	if u == 0 {
+		return 0, idAbsent
+	}
+	if floatDamaged(u) {
+		return 0, idInvalid
+	}
+	return u, idOK
+}
+
+// readSampled reads a sampled flag of any type.
+func readSampled(v value) tri {
+	switch v.kind {
+	case vkBool:
+		return triOf(v.b)
+	case vkString, vkNumber:
+		return parseSampled(v.s)
+	case vkUint:
+		return triOf(v.u&1 == 1)
+	}
+	return triUnknown
+}
+
+// candidate is one source's reading of the record.
+type candidate struct {
+	ctx     spanCtx
+	source  Source
+	project []byte // the project of an existing Google resource name
+	status  idStatus
+	spanBad bool // the trace is fine but the span value was invalid
+}
+
+// ids reads a (trace, span, sampled) triple.
+func ids(src Source, tv value, tr radix, sv value, sr radix) candidate {
+	c := candidate{source: src}
+	c.ctx.trace, c.status = readTrace(tv, tr)
+	if c.status != idOK {
+		return c
+	}
+	var st idStatus
+	c.ctx.span, st = readSpan(sv, sr)
+	c.spanBad = st == idInvalid
+	return c
+}
+
+// candidates returns every source's reading, in priority order: explicit keys, existing
+// Google keys, log-injection fields (Datadog, OpenTelemetry, ECS), then propagation headers.
+func (sc *scan) candidate(i int) (candidate, bool) {
+	v := &sc.vals
+	switch i {
+	case 0:
+		if !sc.keyTrace.set() {
+			return candidate{}, false
+		}
+		c := ids(SourceKeys, sc.keyTrace, radixAuto, sc.keySpan, radixAuto)
+		c.ctx.sampled = readSampled(sc.keySampled)
+		return c, true
+	case 1:
+		if !v[fGoogleTrace].set() {
+			return candidate{}, false
+		}
+		c := candidate{source: SourceGoogle}
+		if v[fGoogleTrace].kind != vkString {
+			c.status = idInvalid
+			return c, true
+		}
+		t, project, ok := parseGoogleTrace(v[fGoogleTrace].s)
+		if !ok {
+			c.status = idInvalid
+			if len(bytes.TrimSpace(v[fGoogleTrace].s)) == 0 {
+				c.status = idAbsent
+			}
+			return c, true
+		}
+		c.ctx.trace, c.project, c.status = t, project, idOK
+		var st idStatus
+		c.ctx.span, st = readSpan(v[fGoogleSpan], radixHex)
+		c.spanBad = st == idInvalid
+		c.ctx.sampled = readSampled(v[fGoogleSampled])
+		return c, true
+	case 2:
+		if !v[fDDTrace].set() {
+			return candidate{}, false
+		}
+		c := ids(SourceDatadog, v[fDDTrace], radixDatadog, v[fDDSpan], radixDecimal)
+		if c.status == idOK && c.ctx.trace.hi == 0 && v[fDDTid].kind == vkString {
+			if hi, ok := parseHex64(bytes.TrimSpace(v[fDDTid].s)); ok && len(bytes.TrimSpace(v[fDDTid].s)) == 16 {
+				c.ctx.trace.hi = hi
+			}
+		}
+		return c, true
+	case 3:
+		if !v[fOTelTrace].set() {
+			return candidate{}, false
+		}
+		c := ids(SourceOTel, v[fOTelTrace], radixAuto, v[fOTelSpan], radixAuto)
+		if v[fOTelFlags].set() {
+			c.ctx.sampled = readSampled(v[fOTelFlags])
+		} else {
+			c.ctx.sampled = readSampled(v[fOTelSampled])
+		}
+		return c, true
+	case 4:
+		if !v[fECSTrace].set() {
+			return candidate{}, false
+		}
+		sv := v[fECSSpan]
+		if !sv.set() {
+			sv = v[fECSTransaction]
+		}
+		return ids(SourceECS, v[fECSTrace], radixHex, sv, radixHex), true
+	case 5:
+		return headerCandidate(SourceTraceparent, v[fTraceparent], parseTraceparent)
+	case 6:
+		return headerCandidate(SourceB3, v[fB3], parseB3Single)
+	case 7:
+		if !v[fB3Trace].set() {
+			return candidate{}, false
+		}
+		c := ids(SourceB3, v[fB3Trace], radixHex, v[fB3Span], radixHex)
+		c.ctx.sampled = readSampled(v[fB3Sampled])
+		if readSampled(v[fB3Flags]) == triTrue {
+			c.ctx.sampled = triTrue
+		}
+		return c, true
+	case 8:
+		return headerCandidate(SourceXRay, v[fXRay], parseXRay)
+	case 9:
+		return headerCandidate(SourceJaeger, v[fJaeger], parseJaeger)
+	case 10:
+		return headerCandidate(SourceCloudTrace, v[fCloudTrace], parseCloudTrace)
+	case 11:
+		if !v[fDDHdrTrace].set() {
+			return candidate{}, false
+		}
+		c := ids(SourceDatadog, v[fDDHdrTrace], radixDecimal, v[fDDHdrParent], radixDecimal)
+		if c.status == idOK && v[fDDHdrTags].kind == vkString {
+			if hi, ok := ddTagsTid(v[fDDHdrTags].s); ok {
+				c.ctx.trace.hi = hi
+			}
+		}
+		if v[fDDHdrPriority].set() {
+			switch p := v[fDDHdrPriority]; p.kind {
+			case vkString, vkNumber:
+				s := bytes.TrimSpace(p.s)
+				c.ctx.sampled = triOf(len(s) > 0 && s[0] != '-' && s[0] != '0')
+			case vkUint:
+				c.ctx.sampled = triOf(p.u > 0)
+			case vkNeg:
+				c.ctx.sampled = triFalse
+			}
+		}
+		return c, true
+	}
+	return candidate{}, false
+}
+
+const numCandidates = 12
+
+func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
+	if !v.set() {
+		return candidate{}, false
+	}
+	c := candidate{source: src, status: idInvalid}
+	if v.kind != vkString {
+		return c, true
+	}
+	if ctx, ok := parse(v.s); ok {
+		c.ctx, c.status = ctx, idOK
+	}
+	return c, true
+}
+
+// resolve picks the winning candidate and completes its span and sampled flag from other
+// sources that name the same trace. invalid reports whether any id value was refused.
+func (sc *scan) resolve() (win candidate, invalid bool) {
+	found := -1
+	for i := 0; i < numCandidates; i++ {
+		c, ok := sc.candidate(i)
+		if !ok {
+			continue
+		}
+		if c.status == idInvalid || c.spanBad {
+			invalid = true
+		}
+		if found < 0 && c.status == idOK {
+			win, found = c, i
+		}
+	}
+	if found < 0 {
+		return candidate{}, invalid
+	}
+	if win.ctx.span != 0 && win.ctx.sampled != triUnknown {
+		return win, invalid
+	}
+	for i := 0; i < numCandidates; i++ {
+		if i == found {
+			continue
+		}
+		c, ok := sc.candidate(i)
+		if !ok || c.status != idOK || c.ctx.trace != win.ctx.trace {
+			continue
+		}
+		if win.ctx.span == 0 && c.ctx.span != 0 && !win.spanBad {
+			win.ctx.span = c.ctx.span
+		}
+		if win.ctx.sampled == triUnknown {
+			win.ctx.sampled = c.ctx.sampled
+		}
+	}
+	return win, invalid
+}

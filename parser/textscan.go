@@ -1,0 +1,179 @@
+package parser
+
+import "bytes"
+
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@'
+}
+
+// headerValued fields hold structured header values whose own syntax uses ; = / : -.
+func headerValued(f field) bool {
+	switch f {
+	case fTraceparent, fB3, fXRay, fXRayRoot, fJaeger, fCloudTrace, fDDHdrTags:
+		return true
+	}
+	return false
+}
+
+// valueEnd returns where a bare (unquoted) value starting at s ends.
+func valueEnd(s []byte, header bool) int {
+	for i, c := range s {
+		switch c {
+		case ' ', '\t', '\n', '\r', '"', '\'', ',', ']', ')', '}', '>', '|':
+			return i
+		case ';':
+			if !header {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+// scanText finds key=value, key="value", key: value and "key":"value" pairs in a text line,
+// plus Spring Sleuth's [app,trace,span] and a bare W3C traceparent.
+func (sc *scan) scanText(s []byte) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '=' && c != ':' {
+			continue
+		}
+		j := i
+		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
+			j--
+		}
+		k := j
+		for k > 0 && isKeyChar(s[k-1]) {
+			k--
+		}
+		key := s[k:j]
+		if len(key) == 0 || !mightBeOurs(nil, key) {
+			continue
+		}
+		f := classify(nil, key, true)
+		if f == fNone {
+			var buf [maxKeyLen]byte
+			if lk, ok := lowerInto(&buf, key); ok {
+				f = textOnlyFields[string(lk)]
+			}
+		}
+		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
+			continue
+		}
+		v := s[i+1:]
+		if c == ':' {
+			v = skipWS(v)
+		} else if len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+			continue // "a = b" is prose more often than a pair
+		}
+		var val []byte
+		var end int
+		if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+			q := v[0]
+			e := bytes.IndexByte(v[1:], q)
+			if e < 0 {
+				continue
+			}
+			val, end = v[1:1+e], 2+e
+		} else {
+			end = valueEnd(v, headerValued(f))
+			val = v[:end]
+		}
+		if len(val) == 0 {
+			continue
+		}
+		if f == fXRayRoot {
+			if !bytes.HasPrefix(val, []byte("1-")) {
+				continue
+			}
+			val = s[k : len(s)-len(v)+end] // Root=1-...;Parent=...;Sampled=1
+			f = fXRay
+		}
+		switch f {
+		case fLevel:
+			if !sc.textLevel.set() {
+				sc.textLevel = value{kind: vkString, s: val}
+			}
+		case fTime:
+			if !sc.textTime.set() {
+				sc.textTime = value{kind: vkString, s: val}
+			}
+		case fLevelNumber:
+		default:
+			sc.keep(f, value{kind: vkString, s: val})
+		}
+		i = len(s) - len(v) + end - 1
+	}
+}
+
+// findSleuth looks for Spring Sleuth's "[app,TRACE,SPAN]" or "[app,TRACE,SPAN,exportable]".
+func findSleuth(s []byte) (spanCtx, bool) {
+	for {
+		i := bytes.IndexByte(s, '[')
+		if i < 0 {
+			return spanCtx{}, false
+		}
+		s = s[i+1:]
+		e := bytes.IndexByte(s, ']')
+		if e < 0 {
+			return spanCtx{}, false
+		}
+		inner := s[:e]
+		var parts [5][]byte
+		n := 0
+		for rest := inner; n < 5; {
+			j := bytes.IndexByte(rest, ',')
+			if j < 0 {
+				parts[n] = rest
+				n++
+				break
+			}
+			parts[n] = rest[:j]
+			rest = rest[j+1:]
+			n++
+		}
+		if n == 3 || n == 4 {
+			tr, sp := bytes.TrimSpace(parts[1]), bytes.TrimSpace(parts[2])
+			if (len(tr) == 16 || len(tr) == 32) && len(sp) == 16 && allHex(tr) && allHex(sp) {
+				t, _ := parseHex128(tr)
+				span, _ := parseHex64(sp)
+				if !t.isZero() && span != 0 {
+					c := spanCtx{trace: t, span: span}
+					if n == 4 {
+						c.sampled = parseSampled(bytes.TrimSpace(parts[3]))
+					}
+					return c, true
+				}
+			}
+		}
+	}
+}
+
+// findBareTraceparent looks for "VV-<32 hex>-<16 hex>-<2 hex>" standing alone in text.
+func findBareTraceparent(s []byte) (spanCtx, bool, bool) {
+	sawCandidate := false
+	for i := 0; i+55 <= len(s); i++ {
+		if s[i+2] != '-' || s[i+35] != '-' || s[i+52] != '-' {
+			continue
+		}
+		if i > 0 && isKeyChar(s[i-1]) && s[i-1] != '-' {
+			continue
+		}
+		if i+55 < len(s) && (isHexByte(s[i+55]) || s[i+55] == '-') {
+			continue
+		}
+		if !allHex(s[i:i+2]) || !allHex(s[i+3:i+35]) || !allHex(s[i+36:i+52]) || !allHex(s[i+53:i+55]) {
+			continue
+		}
+		sawCandidate = true
+		if c, ok := parseTraceparent(s[i : i+55]); ok {
+			return c, true, true
+		}
+	}
+	return spanCtx{}, false, sawCandidate
+}
+
+func isHexByte(c byte) bool {
+	_, ok := hexVal(c)
+	return ok
+}

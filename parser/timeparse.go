@@ -1,0 +1,185 @@
+package parser
+
+// daysFromCivil returns days since 1970-01-01 for a proleptic Gregorian date.
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func digits(s []byte, n int) (int64, bool) {
+	if len(s) < n {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+var daysIn = [13]int64{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+// parseZonedTime reads "YYYY-MM-DD[T ]hh:mm:ss[.,fraction](Z|±hh:mm|±hhmm)" at the start of s.
+// A time without a zone is ambiguous and is refused. It returns the bytes consumed.
+func parseZonedTime(s []byte) (EventTime, int, bool) {
+	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return EventTime{}, 0, false
+	}
+	y, ok1 := digits(s, 4)
+	mo, ok2 := digits(s[5:], 2)
+	d, ok3 := digits(s[8:], 2)
+	h, ok4 := digits(s[11:], 2)
+	mi, ok5 := digits(s[14:], 2)
+	sec, ok6 := digits(s[17:], 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] || h > 23 || mi > 59 || sec > 60 {
+		return EventTime{}, 0, false
+	}
+	if mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
+		return EventTime{}, 0, false
+	}
+	i := 19
+	var nsec int64
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		i++
+		start := i
+		scale := int64(100000000)
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if scale > 0 {
+				nsec += int64(s[i]-'0') * scale
+				scale /= 10
+			}
+			i++
+		}
+		if i == start {
+			return EventTime{}, 0, false
+		}
+	}
+	if i < len(s) && s[i] == ' ' && i+1 < len(s) && (s[i+1] == '+' || s[i+1] == '-' || s[i+1] == 'Z') {
+		i++
+	}
+	if i >= len(s) {
+		return EventTime{}, 0, false
+	}
+	var offset int64
+	switch s[i] {
+	case 'Z', 'z':
+		i++
+	case '+', '-':
+		sign := int64(1)
+		if s[i] == '-' {
+			sign = -1
+		}
+		oh, ok := digits(s[i+1:], 2)
+		if !ok {
+			return EventTime{}, 0, false
+		}
+		j := i + 3
+		var om int64
+		if j < len(s) && s[j] == ':' {
+			j++
+		}
+		if v, ok := digits(s[j:], 2); ok {
+			om = v
+			j += 2
+		} else if s[j-1] == ':' {
+			return EventTime{}, 0, false
+		}
+		if oh > 23 || om > 59 {
+			return EventTime{}, 0, false
+		}
+		offset = sign * (oh*3600 + om*60)
+		i = j
+	default:
+		return EventTime{}, 0, false
+	}
+	if i < len(s) && (s[i] >= '0' && s[i] <= '9') {
+		return EventTime{}, 0, false
+	}
+	if sec == 60 {
+		sec = 59
+	}
+	unix := daysFromCivil(y, mo, d)*86400 + h*3600 + mi*60 + sec - offset
+	return EventTime{Sec: unix, Nsec: nsec}, i, true
+}
+
+// Plausible epoch ranges: 2001-09-09 .. 2286-11-20 in each unit.
+const (
+	minEpochSec = 1_000_000_000
+	maxEpochSec = 9_999_999_999
+)
+
+// epochTime reads a number of seconds, milliseconds, microseconds or nanoseconds since the
+// epoch, telling the unit from the magnitude. Values outside every plausible range are refused.
+func epochTime(intPart uint64, frac float64) (EventTime, bool) {
+	switch {
+	case intPart >= minEpochSec && intPart <= maxEpochSec:
+		return EventTime{Sec: int64(intPart), Nsec: int64(frac * 1e9)}, true
+	case intPart >= minEpochSec*1e3 && intPart <= maxEpochSec*1e3:
+		return EventTime{Sec: int64(intPart / 1e3), Nsec: int64(intPart%1e3)*1e6 + int64(frac*1e6)}, true
+	case intPart >= minEpochSec*1e6 && intPart <= maxEpochSec*1e6:
+		return EventTime{Sec: int64(intPart / 1e6), Nsec: int64(intPart%1e6) * 1e3}, true
+	case intPart >= minEpochSec*1e9 && intPart <= maxEpochSec*1e9:
+		return EventTime{Sec: int64(intPart / 1e9), Nsec: int64(intPart % 1e9)}, true
+	}
+	return EventTime{}, false
+}
+
+// timeOf reads an event time from a value of any type.
+func timeOf(v value) (EventTime, bool) {
+	switch v.kind {
+	case vkString:
+		t, n, ok := parseZonedTime(skipWS(v.s))
+		if ok && n == len(skipWS(v.s)) {
+			return t, true
+		}
+	case vkUint:
+		return epochTime(v.u, 0)
+	case vkFloat:
+		if v.f > 0 && v.f < 1e19 {
+			ip := uint64(v.f)
+			return epochTime(ip, v.f-float64(ip))
+		}
+	case vkNumber:
+		s := v.s
+		dot := -1
+		for i, c := range s {
+			if c == '.' {
+				dot = i
+			} else if c < '0' || c > '9' {
+				return EventTime{}, false
+			}
+		}
+		if dot < 0 {
+			if u, ok := parseDec64(s); ok {
+				return epochTime(u, 0)
+			}
+			return EventTime{}, false
+		}
+		ip, ok := parseDec64(s[:dot])
+		if !ok {
+			return EventTime{}, false
+		}
+		var frac float64
+		scale := 0.1
+		for _, c := range s[dot+1:] {
+			frac += float64(c-'0') * scale
+			scale /= 10
+		}
+		return epochTime(ip, frac)
+	}
+	return EventTime{}, false
+}
