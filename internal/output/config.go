@@ -1,0 +1,255 @@
+package output
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tracelink/tracelink/parser"
+)
+
+// Where the records go.
+const (
+	emitForward = "forward"
+	emitStdout  = "stdout"
+)
+
+// Bounds of the numeric properties.
+const (
+	maxConnections = 1024
+	// maxDuration bounds every duration property; anything longer is a typo.
+	maxDuration = 24 * time.Hour
+)
+
+// sinkProperties are the properties of the sink (where rewritten records go), as opposed
+// to the rewrite properties of the core (parser.Properties).
+//
+// Fluent Bit v5.1.1 keeps some property names for itself and never stores them where a
+// Go plugin can read them (flb_output_set_property in src/flb_output.c): match,
+// match_regex, alias, log_level, log_suppress_interval, host, port, ipv6, retry_limit,
+// workers, storage.total_limit_size, tls and tls.*, net.*, oauth2*. That is why the
+// receiver's address is Forward_Host / Forward_Port and not Host / Port: a Go plugin
+// asking for "Host" always gets "".
+var sinkProperties = []parser.Property{
+	{Name: "Emit", Default: "forward", Accepted: "forward, stdout", Doc: "Send rewritten records back into Fluent Bit's forward input (forward), or write them as JSON lines to standard output (stdout, for sidecars and debugging)."},
+	{Name: "Unix_Path", Default: "(none: use Forward_Host and Forward_Port)", Accepted: "a unix socket path", Doc: "The forward input's unix_path; when set, Forward_Host and Forward_Port must not be."},
+	{Name: "Forward_Host", Default: "127.0.0.1", Accepted: "a host name or IP address", Doc: "The forward input's listen address (Host is reserved by Fluent Bit and never reaches a Go plugin)."},
+	{Name: "Forward_Port", Default: "24224", Accepted: "1-65535", Doc: "The forward input's TCP port (Port is reserved by Fluent Bit and never reaches a Go plugin)."},
+	{Name: "Shared_Key", Default: "(none)", Accepted: "a string", Doc: "The forward input's shared_key: run the secure-forward handshake with it."},
+	{Name: "Self_Hostname", Default: "the host name", Accepted: "a host name (at most 255 bytes)", Doc: "The host name sent in the secure-forward handshake."},
+	{Name: "Tag_Prefix", Default: "traced.", Accepted: "a non-empty string", Doc: "Prefix added to the tag of the records sent back, so that this output's Match does not see them again."},
+	{Name: "Connect_Timeout", Default: "5s", Accepted: "a duration: 10 (seconds), 10s, 500ms, 1m; above 0", Doc: "Bound on connecting to the forward input (and the handshake)."},
+	{Name: "Ack_Timeout", Default: "10s", Accepted: "a duration: 10 (seconds), 10s, 500ms, 1m; above 0", Doc: "How long a flush waits for the forward input's ack before asking Fluent Bit to retry the chunk."},
+	{Name: "Max_Connections", Default: "2", Accepted: "1-1024", Doc: "Connections to the forward input kept open for concurrent flushes (match Workers)."},
+	{Name: "Stats_Interval", Default: "60s", Accepted: "a duration: 60 (seconds), 60s, 5m; 0 = off", Doc: "How often a summary of records, links and retries is logged."},
+}
+
+// Properties returns the sink properties (where and how rewritten records are sent), in
+// documentation order. The rewrite properties are parser.Properties; an instance accepts both.
+func Properties() []parser.Property {
+	out := make([]parser.Property, len(sinkProperties))
+	copy(out, sinkProperties)
+	return out
+}
+
+// sinkConfig is the validated form of the sink properties.
+type sinkConfig struct {
+	emit           string
+	network        string // "unix" or "tcp"
+	address        string // path or host:port
+	sharedKey      string
+	selfHostname   string
+	tagPrefix      string
+	connectTimeout time.Duration
+	ackTimeout     time.Duration
+	maxConns       int
+	statsInterval  time.Duration
+}
+
+// propError builds the error for a bad property value, naming what is accepted.
+func propError(name, value string) error {
+	for _, p := range sinkProperties {
+		if p.Name == name {
+			return &parser.PropertyError{Property: name, Value: value, Accepted: p.Accepted}
+		}
+	}
+	return &parser.PropertyError{Property: name, Value: value}
+}
+
+// parseSink validates the sink properties; get returns "" for an unset property.
+func parseSink(get func(string) string) (sinkConfig, error) {
+	c := sinkConfig{emit: emitForward, tagPrefix: "traced."}
+	v := func(name string) string { return strings.TrimSpace(get(name)) }
+
+	switch e := strings.ToLower(v("Emit")); e {
+	case "", emitForward:
+	case emitStdout:
+		c.emit = emitStdout
+	default:
+		return c, propError("Emit", get("Emit"))
+	}
+
+	if p := get("Tag_Prefix"); p != "" {
+		if strings.TrimSpace(p) != p || strings.ContainsAny(p, "\x00") {
+			return c, &parser.PropertyError{Property: "Tag_Prefix", Value: p, Accepted: "a non-empty string without surrounding spaces"}
+		}
+		c.tagPrefix = p
+	}
+
+	var err error
+	if c.connectTimeout, err = parseDuration("Connect_Timeout", get("Connect_Timeout"), 5*time.Second, false); err != nil {
+		return c, err
+	}
+	if c.ackTimeout, err = parseDuration("Ack_Timeout", get("Ack_Timeout"), 10*time.Second, false); err != nil {
+		return c, err
+	}
+	if c.statsInterval, err = parseDuration("Stats_Interval", get("Stats_Interval"), 60*time.Second, true); err != nil {
+		return c, err
+	}
+	c.maxConns = 2
+	if s := v("Max_Connections"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxConnections {
+			return c, propError("Max_Connections", get("Max_Connections"))
+		}
+		c.maxConns = n
+	}
+
+	unixPath := v("Unix_Path")
+	host, portStr := v("Forward_Host"), v("Forward_Port")
+	port := 24224
+	if portStr != "" {
+		n, err := strconv.Atoi(portStr)
+		if err != nil || n < 1 || n > 65535 {
+			return c, propError("Forward_Port", get("Forward_Port"))
+		}
+		port = n
+	}
+	if host != "" && strings.ContainsAny(host, " /\t") {
+		return c, propError("Forward_Host", get("Forward_Host"))
+	}
+	switch {
+	case unixPath != "" && (host != "" || portStr != ""):
+		return c, &parser.PropertyError{Property: "Unix_Path", Value: unixPath, Accepted: "a unix socket path, with Forward_Host and Forward_Port unset (they select TCP instead)"}
+	case unixPath != "":
+		c.network, c.address = "unix", unixPath
+	default:
+		if host == "" {
+			host = "127.0.0.1"
+		}
+		c.network, c.address = "tcp", net.JoinHostPort(host, strconv.Itoa(port))
+	}
+
+	c.sharedKey = get("Shared_Key")
+	c.selfHostname = v("Self_Hostname")
+	if len(c.selfHostname) > 255 {
+		return c, propError("Self_Hostname", c.selfHostname)
+	}
+	return c, nil
+}
+
+// parseDuration reads a duration the way Fluent Bit's time properties are written: a bare
+// number is seconds ("10", "1.5"); otherwise a Go duration ("10s", "500ms", "1m", "1h").
+func parseDuration(name, raw string, def time.Duration, zeroOK bool) (time.Duration, error) {
+	s := strings.ToLower(strings.TrimSpace(raw))
+	if s == "" {
+		return def, nil
+	}
+	var d time.Duration
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || f > maxDuration.Seconds() || f != f {
+			return 0, propError(name, raw)
+		}
+		d = time.Duration(f * float64(time.Second))
+	} else {
+		d, err = time.ParseDuration(s)
+		if err != nil {
+			return 0, propError(name, raw)
+		}
+	}
+	if d < 0 || d > maxDuration || (d == 0 && !zeroOK) {
+		return 0, propError(name, raw)
+	}
+	return d, nil
+}
+
+// checkMatch fails when Match or Match_Regex would route the records this instance sends
+// back (tagged tagPrefix + tag) to this instance again: an endless loop.
+//
+// Fluent Bit v5.1.1 does not let a Go plugin read Match or Match_Regex (they never reach
+// the instance's property list), so inside Fluent Bit this check only sees them when a
+// future version passes them on; the runtime guard in Flush is what protects a running
+// pipeline. The check still runs for any getter that does return them.
+func checkMatch(match, matchRegex, tagPrefix string) error {
+	if match != "" && globCanMatchPrefix(match, tagPrefix) {
+		return fmt.Errorf("property Match %q also matches the tags this output sends back (%s<tag>): the records would loop through tracelink forever; narrow Match or change Tag_Prefix", match, tagPrefix)
+	}
+	if matchRegex != "" {
+		re, err := regexp.Compile(matchRegex)
+		if err != nil {
+			return &parser.PropertyError{Property: "Match_Regex", Value: matchRegex, Accepted: "a regular expression", Err: err}
+		}
+		for _, probe := range loopProbes {
+			if re.MatchString(tagPrefix + probe) {
+				return fmt.Errorf("property Match_Regex %q also matches the tags this output sends back (e.g. %q): the records would loop through tracelink forever; anchor the expression or change Tag_Prefix", matchRegex, tagPrefix+probe)
+			}
+		}
+	}
+	return nil
+}
+
+// loopProbes are tag tails tried against Match_Regex: an exact decision for a regular
+// expression would need automaton intersection, and the runtime guard covers the rest.
+var loopProbes = []string{"", "x", "app", "app.log", "kube.var.log.containers.app_ns_c-0123.log", "tail.0", "docker.abc"}
+
+// globCanMatchPrefix reports whether the Fluent Bit wildcard pattern (where * matches any
+// run of characters) matches at least one tag that starts with prefix and has a
+// non-empty rest.
+func globCanMatchPrefix(pattern, prefix string) bool {
+	// states[j] = pattern position j reachable after consuming a prefix of prefix.
+	states := make([]bool, len(pattern)+1)
+	closure := func() {
+		for j := 0; j < len(pattern); j++ {
+			if states[j] && pattern[j] == '*' {
+				states[j+1] = true
+			}
+		}
+	}
+	states[0] = true
+	closure()
+	next := make([]bool, len(pattern)+1)
+	for i := 0; i < len(prefix); i++ {
+		clear(next)
+		any := false
+		for j := 0; j < len(pattern); j++ {
+			if !states[j] {
+				continue
+			}
+			switch {
+			case pattern[j] == '*':
+				next[j], any = true, true
+			case pattern[j] == prefix[i]:
+				next[j+1], any = true, true
+			}
+		}
+		if !any {
+			return false
+		}
+		states, next = next, states
+		closure()
+	}
+	// Any pattern left over can be satisfied by a non-empty rest of the tag.
+	for j := 0; j < len(pattern); j++ {
+		if states[j] {
+			return true
+		}
+	}
+	return false
+}
+
+// errEmptyName is returned by New for an instance without a name.
+var errEmptyName = errors.New("output: instance name is empty")

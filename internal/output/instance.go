@@ -1,0 +1,416 @@
+// Package output is everything the tracelink Fluent Bit output plugin does, in pure Go:
+// it validates an instance's properties, walks each chunk Fluent Bit flushes, rewrites
+// every record with the parser core, and sends the result back into Fluent Bit's
+// forward input (PackedForward with acks), or writes it as JSON lines (Emit stdout).
+//
+// The cgo shim in plugin/ only converts arguments and calls New, Flush and Close.
+package output
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/chunk"
+	"github.com/tracelink/tracelink/internal/forward"
+	"github.com/tracelink/tracelink/internal/gcpproject"
+	"github.com/tracelink/tracelink/parser"
+)
+
+// The values Flush returns, as Fluent Bit reads them.
+const (
+	// FlushError makes Fluent Bit drop the chunk. Flush never returns it: data is not dropped.
+	FlushError = 0
+	// FlushOK means the chunk was delivered (acked by the forward input, or written).
+	FlushOK = 1
+	// FlushRetry makes Fluent Bit deliver the same chunk again later.
+	FlushRetry = 2
+)
+
+// loopLogEvery bounds how often the loop guard logs, per instance.
+const loopLogEvery = time.Minute
+
+// maxPooledBuffer is the largest flush buffer kept for reuse.
+const maxPooledBuffer = 16 << 20
+
+// sender delivers PackedForward entries; *forward.Client in production.
+type sender interface {
+	Send(ctx context.Context, tag string, entries []byte, count int) error
+	Close() error
+}
+
+// Option adjusts how New builds an Instance.
+type Option func(*options)
+
+type options struct {
+	stdout        io.Writer
+	parserOpts    []parser.Option
+	projectLookup func(context.Context) (string, error)
+	newSender     func(forward.Config) (sender, error)
+	processHook   func() // called before each record is processed (tests inject panics)
+}
+
+// WithStdout sets where Emit stdout writes (default os.Stdout). Each chunk's lines are
+// written in one Write call; to keep instances that share a writer from interleaving,
+// give them the same *SyncWriter.
+func WithStdout(w io.Writer) Option { return func(o *options) { o.stdout = w } }
+
+// WithParserOptions passes options through to parser.New.
+func WithParserOptions(opts ...parser.Option) Option {
+	return func(o *options) { o.parserOpts = append(o.parserOpts, opts...) }
+}
+
+// WithProjectLookup replaces the GCE metadata server lookup (gcpproject.Lookup) used when
+// Format is stackdriver and neither Project_ID nor GOOGLE_CLOUD_PROJECT is set.
+func WithProjectLookup(f func(context.Context) (string, error)) Option {
+	return func(o *options) { o.projectLookup = f }
+}
+
+// SyncWriter serializes Write calls to W; share one between instances writing to the same stream.
+type SyncWriter struct {
+	mu sync.Mutex
+	W  io.Writer
+}
+
+// Write writes p to W under the mutex.
+func (s *SyncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.W.Write(p)
+}
+
+// Instance is one configured tracelink output. Flush is safe for concurrent use.
+type Instance struct {
+	name string
+	cfg  sinkConfig
+	proc *parser.Processor
+	log  *logger
+	hook func()
+
+	send   sender    // Emit forward
+	stdout io.Writer // Emit stdout
+
+	ctx    context.Context // cancelled by Close: in-flight sends give up
+	cancel context.CancelFunc
+
+	buffers  sync.Pool // *flushBuffer
+	counters counters
+
+	lastLoopLog atomic.Int64 // unix nanoseconds of the last loop guard log line
+	panicLogged atomic.Bool
+
+	stopStats chan struct{}
+	statsDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// flushBuffer is one flush's scratch space, reused through a sync.Pool.
+type flushBuffer struct {
+	out []byte // the rewritten chunk
+	rec []byte // the record being rewritten
+}
+
+// New validates the properties of instance name and starts it. get returns a property's
+// value by name, case-insensitively, "" when unset (output.FLBPluginConfigKey in the
+// plugin). Log lines go to logw, which must accept concurrent Write calls (os.Stderr does).
+// A bad property fails with an error naming the property, the value and what is accepted;
+// the error is logged too.
+func New(name string, get func(key string) string, logw io.Writer, opts ...Option) (*Instance, error) {
+	if name == "" {
+		return nil, errEmptyName
+	}
+	log := newLogger(logw, name)
+	in, err := newInstance(name, get, log, opts)
+	if err != nil {
+		log.logf(levelError, "configuration error: %v", err)
+		return nil, err
+	}
+	return in, nil
+}
+
+func newInstance(name string, get func(string) string, log *logger, opts []Option) (*Instance, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg, err := parseSink(get)
+	if err != nil {
+		return nil, err
+	}
+	match, matchRegex := strings.TrimSpace(get("Match")), strings.TrimSpace(get("Match_Regex"))
+	if cfg.emit == emitForward {
+		if err := checkMatch(match, matchRegex, cfg.tagPrefix); err != nil {
+			return nil, err
+		}
+	}
+
+	lookup := o.projectLookup
+	if lookup == nil {
+		lookup = gcpproject.Lookup
+	}
+	popts := append([]parser.Option{parser.WithProjectLookup(lookup)}, o.parserOpts...)
+	proc, err := parser.New(coreProperties(get), popts...)
+	if err != nil {
+		return nil, fmt.Errorf("rewrite properties: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &Instance{
+		name:   name,
+		cfg:    cfg,
+		proc:   proc,
+		log:    log,
+		hook:   o.processHook,
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	in.buffers.New = func() any { return new(flushBuffer) }
+
+	var where string
+	switch cfg.emit {
+	case emitForward:
+		newSender := o.newSender
+		if newSender == nil {
+			newSender = func(c forward.Config) (sender, error) { return forward.New(c) }
+		}
+		s, err := newSender(forward.Config{
+			Network:      cfg.network,
+			Address:      cfg.address,
+			SharedKey:    cfg.sharedKey,
+			SelfHostname: cfg.selfHostname,
+			DialTimeout:  cfg.connectTimeout,
+			AckTimeout:   cfg.ackTimeout,
+			MaxConns:     cfg.maxConns,
+		})
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("forward client for %s:%s: %w", cfg.network, cfg.address, err)
+		}
+		in.send = s
+		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, ack timeout %v, %d connections)",
+			cfg.network, cfg.address, cfg.tagPrefix, cfg.ackTimeout, cfg.maxConns)
+	case emitStdout:
+		in.stdout = o.stdout
+		if in.stdout == nil {
+			in.stdout = &SyncWriter{W: os.Stdout}
+		}
+		where = "JSON lines to standard output"
+	}
+
+	project := ""
+	if p := proc.Project(); p != "" {
+		project = ", project " + p
+	}
+	log.logf(levelInfo, "started: format %s%s, emit %s", proc.Format(), project, where)
+	if cfg.emit == emitForward && match == "" && matchRegex == "" {
+		log.logf(levelInfo, "loop guard: chunks whose tag starts with %q are dropped as already processed (Match is not visible to Go plugins); make sure Match does not cover them", cfg.tagPrefix)
+	}
+
+	if cfg.statsInterval > 0 {
+		in.stopStats = make(chan struct{})
+		in.statsDone = make(chan struct{})
+		go in.statsLoop(cfg.statsInterval)
+	}
+	return in, nil
+}
+
+// coreProperties asks get for every property of the parser core and returns the set ones.
+func coreProperties(get func(string) string) map[string]string {
+	props := make(map[string]string)
+	add := func(name string) {
+		if v := get(name); v != "" {
+			props[name] = v
+		}
+	}
+	for _, p := range parser.Properties() {
+		add(p.Name)
+		if strings.EqualFold(p.Name, "Grok_Pattern") {
+			for i := 1; i < parser.MaxGrokPatterns; i++ {
+				add(p.Name + "_" + strconv.Itoa(i))
+			}
+		}
+	}
+	return props
+}
+
+// Name is the instance's name (tracelink.0, ...).
+func (in *Instance) Name() string { return in.name }
+
+// Stats returns a snapshot of the instance's counters.
+func (in *Instance) Stats() Stats { return in.counters.snapshot() }
+
+// Flush processes one chunk flushed by Fluent Bit for tag and delivers it. It returns
+// FlushOK once the forward input acked the rewritten chunk (or, for Emit stdout, once the
+// lines are written), FlushRetry on any delivery error. data is only read during the call.
+func (in *Instance) Flush(tag string, data []byte) int {
+	if in.cfg.emit == emitStdout {
+		return in.flushStdout(tag, data)
+	}
+	if strings.HasPrefix(tag, in.cfg.tagPrefix) {
+		return in.loopDrop(tag)
+	}
+	fb := in.buffers.Get().(*flushBuffer)
+	defer in.putBuffer(fb)
+
+	var fc flushCounts
+	entries, count := in.rewrite(fb, data, &fc)
+
+	ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
+	err := in.send.Send(ctx, in.cfg.tagPrefix+tag, entries, count)
+	cancel()
+	if err != nil {
+		in.counters.retries.Add(1)
+		in.log.logf(levelError, "could not deliver %d events (tag %q) to %s:%s, Fluent Bit will retry the chunk: %v",
+			count, tag, in.cfg.network, in.cfg.address, err)
+		return FlushRetry
+	}
+	in.counters.delivered(&fc)
+	return FlushOK
+}
+
+func (in *Instance) putBuffer(fb *flushBuffer) {
+	if cap(fb.out) > maxPooledBuffer || cap(fb.rec) > maxPooledBuffer {
+		return
+	}
+	in.buffers.Put(fb)
+}
+
+// loopDrop refuses a chunk whose tag already carries Tag_Prefix: those records were
+// rewritten and sent once already, and came back because Match also covers the prefixed
+// tags. Sending them again would loop forever, so the chunk is acknowledged (FlushOK).
+func (in *Instance) loopDrop(tag string) int {
+	in.counters.loopDrops.Add(1)
+	now := time.Now().UnixNano()
+	last := in.lastLoopLog.Load()
+	if now-last >= int64(loopLogEvery) && in.lastLoopLog.CompareAndSwap(last, now) {
+		in.log.logf(levelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
+			tag, in.cfg.tagPrefix, in.counters.loopDrops.Load())
+	}
+	return FlushOK
+}
+
+// rewrite walks data and appends every event, rewritten, to fb.out. It returns the entries
+// to send and their number. A malformed chunk, or a panic while processing, makes it
+// return data itself, unchanged: records are never lost to a bug or a bad chunk.
+func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entries []byte, count int) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.logPanic(r)
+			*fc = flushCounts{panicked: true}
+			entries, count = data, in.passThroughCounts(data, fc)
+		}
+	}()
+	out := fb.out[:0]
+	w := chunk.NewWalker(data)
+	var ev chunk.Event
+	for w.Next(&ev) {
+		count++
+		if ev.IsGroup() {
+			out = chunk.AppendEvent(out, &ev, ev.Record)
+			continue
+		}
+		if in.hook != nil {
+			in.hook()
+		}
+		var res parser.Result
+		fb.rec, res = in.proc.Process(fb.rec[:0], ev.Record)
+		fc.records++
+		if res.Linked() {
+			fc.linked[res.Source]++
+		}
+		if res.Invalid {
+			fc.invalid++
+		}
+		if !res.Changed && !res.HasTime {
+			fc.unchanged++
+			out = chunk.AppendEvent(out, &ev, ev.Record)
+			continue
+		}
+		if res.HasTime {
+			t := chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
+			if o, err := chunk.AppendEventTime(out, &ev, t, fb.rec); err == nil {
+				out = o
+				continue
+			}
+		}
+		out = chunk.AppendEvent(out, &ev, fb.rec)
+	}
+	fb.out = out
+	if err := w.Err(); err != nil {
+		in.log.logf(levelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
+		*fc = flushCounts{malformed: true}
+		return data, in.passThroughCounts(data, fc)
+	}
+	return out, count
+}
+
+// passThroughCounts counts the events of a chunk sent on unchanged (as far as it walks).
+func (in *Instance) passThroughCounts(data []byte, fc *flushCounts) int {
+	w := chunk.NewWalker(data)
+	var ev chunk.Event
+	n := 0
+	for w.Next(&ev) {
+		n++
+		if !ev.IsGroup() {
+			fc.records++
+			fc.unchanged++
+		}
+	}
+	if w.Err() != nil {
+		n++ // at least one more event, malformed
+	}
+	return n
+}
+
+// logPanic logs a recovered panic; the stack only for the first one of the instance.
+func (in *Instance) logPanic(r any) {
+	if in.panicLogged.CompareAndSwap(false, true) {
+		in.log.logf(levelError, "panic while rewriting a chunk, passed on unchanged (please report): %v\n%s", r, debug.Stack())
+		return
+	}
+	in.log.logf(levelError, "panic while rewriting a chunk, passed on unchanged: %v", r)
+}
+
+// statsLoop logs the summary every interval until Close.
+func (in *Instance) statsLoop(interval time.Duration) {
+	defer close(in.statsDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			in.log.logf(levelInfo, "stats: %s", in.Stats())
+		case <-in.stopStats:
+			return
+		}
+	}
+}
+
+// Close stops the instance: in-flight sends are abandoned (their flushes return
+// FlushRetry), the connections are closed, and a final summary is logged. Later flushes
+// return FlushRetry. Close is idempotent.
+func (in *Instance) Close() error {
+	in.closeOnce.Do(func() {
+		in.cancel()
+		if in.stopStats != nil {
+			close(in.stopStats)
+			<-in.statsDone
+		}
+		if in.send != nil {
+			if err := in.send.Close(); err != nil && !errors.Is(err, forward.ErrClosed) {
+				in.closeErr = fmt.Errorf("output %s: closing the forward client: %w", in.name, err)
+			}
+		}
+		in.log.logf(levelInfo, "exit: %s", in.Stats())
+	})
+	return in.closeErr
+}

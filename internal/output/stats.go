@@ -1,0 +1,125 @@
+package output
+
+import (
+	"strconv"
+	"sync/atomic"
+
+	"github.com/tracelink/tracelink/parser"
+)
+
+// Stats is a snapshot of an instance's counters since it started. Records are counted
+// once delivered (acked, or written for Emit stdout), so a retried chunk counts once.
+type Stats struct {
+	// Records is the number of log records delivered (group markers excluded).
+	Records uint64
+	// Linked counts the delivered records linked to a trace, per source.
+	Linked [parser.NumSources]uint64
+	// Invalid counts delivered records holding an id-like value that was rejected.
+	Invalid uint64
+	// Unchanged counts delivered records passed on byte for byte.
+	Unchanged uint64
+	// Chunks counts flushes that completed with FLB_OK.
+	Chunks uint64
+	// Retries counts flushes answered with FLB_RETRY.
+	Retries uint64
+	// LoopDrops counts flushes refused by the loop guard (tag already prefixed).
+	LoopDrops uint64
+	// Malformed counts chunks the walker rejected, passed on unchanged.
+	Malformed uint64
+	// Panics counts chunks whose processing panicked, passed on unchanged.
+	Panics uint64
+}
+
+// LinkedTotal is the number of linked records over all sources.
+func (s Stats) LinkedTotal() uint64 {
+	var n uint64
+	for _, v := range s.Linked {
+		n += v
+	}
+	return n
+}
+
+// String is the one-line summary logged every Stats_Interval and at exit.
+func (s Stats) String() string {
+	b := make([]byte, 0, 256)
+	b = append(b, "records="...)
+	b = strconv.AppendUint(b, s.Records, 10)
+	b = append(b, " linked="...)
+	b = strconv.AppendUint(b, s.LinkedTotal(), 10)
+	open := false
+	for src, n := range s.Linked {
+		if n == 0 || parser.Source(src) == parser.SourceNone {
+			continue
+		}
+		if open {
+			b = append(b, ' ')
+		} else {
+			b = append(b, " ("...)
+			open = true
+		}
+		b = append(b, parser.Source(src).String()...)
+		b = append(b, '=')
+		b = strconv.AppendUint(b, n, 10)
+	}
+	if open {
+		b = append(b, ')')
+	}
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{
+		{"invalid", s.Invalid}, {"unchanged", s.Unchanged}, {"chunks", s.Chunks}, {"retries", s.Retries},
+		{"loop_drops", s.LoopDrops}, {"malformed_chunks", s.Malformed}, {"panics", s.Panics},
+	} {
+		b = append(b, ' ')
+		b = append(b, kv.k...)
+		b = append(b, '=')
+		b = strconv.AppendUint(b, kv.v, 10)
+	}
+	return string(b)
+}
+
+// counters are an instance's live counters; only atomics, shared by concurrent flushes.
+type counters struct {
+	records, invalid, unchanged atomic.Uint64
+	chunks, retries, loopDrops  atomic.Uint64
+	malformed, panics           atomic.Uint64
+	linked                      [parser.NumSources]atomic.Uint64
+}
+
+// flushCounts are one flush's counts, added to the counters once the chunk is delivered.
+type flushCounts struct {
+	records, invalid, unchanged uint64
+	linked                      [parser.NumSources]uint64
+	malformed, panicked         bool
+}
+
+func (c *counters) delivered(f *flushCounts) {
+	c.chunks.Add(1)
+	c.records.Add(f.records)
+	c.invalid.Add(f.invalid)
+	c.unchanged.Add(f.unchanged)
+	for i, n := range f.linked {
+		if n != 0 {
+			c.linked[i].Add(n)
+		}
+	}
+	if f.malformed {
+		c.malformed.Add(1)
+	}
+	if f.panicked {
+		c.panics.Add(1)
+	}
+}
+
+func (c *counters) snapshot() Stats {
+	s := Stats{
+		Records: c.records.Load(), Invalid: c.invalid.Load(), Unchanged: c.unchanged.Load(),
+		Chunks: c.chunks.Load(), Retries: c.retries.Load(), LoopDrops: c.loopDrops.Load(),
+		Malformed: c.malformed.Load(), Panics: c.panics.Load(),
+	}
+	for i := range c.linked {
+		s.Linked[i] = c.linked[i].Load()
+	}
+	return s
+}
