@@ -53,6 +53,9 @@ const (
 	numFields
 )
 
+// The scan keeps a 64-bit mask of the fields it found.
+var _ [64 - numFields]struct{}
+
 // keyFields maps lowercased keys (full dotted form) to their meaning.
 var keyFields = map[string]field{
 	"dd.trace_id":     fDDTrace,
@@ -159,6 +162,24 @@ var metaFields = map[string]field{
 	"logger.method_name":                    fFunction,
 }
 
+// keyTable merges keyFields (any depth) and metaFields (top level only) for one lookup per key.
+var keyTable = func() map[string]fieldInfo {
+	m := make(map[string]fieldInfo, len(keyFields)+len(metaFields))
+	for k, f := range metaFields {
+		m[k] = fieldInfo{f: f, meta: true}
+	}
+	for k, f := range keyFields {
+		m[k] = fieldInfo{f: f}
+	}
+	return m
+}()
+
+// fieldInfo is a keyTable entry: meta fields count only at the top level.
+type fieldInfo struct {
+	f    field
+	meta bool
+}
+
 // maxKeyLen bounds the keys worth classifying; longer keys are never ours.
 const maxKeyLen = 48
 
@@ -185,21 +206,16 @@ func classify(parent, key []byte, top bool) field {
 		buf[n] = '.'
 		copy(buf[n+1:], key)
 		full, _ := lowerInto(&buf, buf[:n+1+len(key)])
-		if f, ok := keyFields[string(full)]; ok {
-			return f
+		if fi, ok := keyTable[string(full)]; ok && (top || !fi.meta) {
+			return fi.f
 		}
 	}
 	k, ok := lowerInto(&buf, key)
 	if !ok {
 		return fNone
 	}
-	if f, ok := keyFields[string(k)]; ok {
-		return f
-	}
-	if top {
-		if f, ok := metaFields[string(k)]; ok {
-			return f
-		}
+	if fi, ok := keyTable[string(k)]; ok && (top || !fi.meta) {
+		return fi.f
 	}
 	return fNone
 }

@@ -64,6 +64,16 @@ func parseDec128(s []byte) (traceID, bool) {
 	if len(s) == 0 || len(s) > 39 {
 		return traceID{}, false
 	}
+	if len(s) <= 19 { // fits in uint64 without overflow checks
+		var v uint64
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return traceID{}, false
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		return traceID{lo: v}, true
+	}
 	var hi, lo uint64
 	for _, c := range s {
 		if c < '0' || c > '9' {

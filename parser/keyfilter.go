@@ -45,7 +45,6 @@ var tableFilter = func() *keyFilter {
 	return f
 }()
 
-
 // mightBeOurs is the fast path test for a key inside a map named parent.
 func mightBeOurs(parent, key []byte) bool {
 	if len(key) == 0 {

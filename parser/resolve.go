@@ -80,10 +80,10 @@ func readNumber(v value) (uint64, idStatus) {
 		}
 		u = t.lo
 	case vkFloat:
-		if v.f < 0 || v.f >= 1<<53 || v.f != float64(uint64(v.f)) {
+		if v.float() < 0 || v.float() >= 1<<53 || v.float() != float64(uint64(v.float())) {
 			return 0, idInvalid
 		}
-		u = uint64(v.f)
+		u = uint64(v.float())
 	}
 	if u == 0 {
 		return 0, idAbsent
@@ -243,6 +243,17 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 
 const numCandidates = 12
 
+// candidateTrigger is the field whose presence makes candidate i worth reading.
+var candidateTrigger = [numCandidates]field{fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace}
+
+// mayHave reports cheaply whether candidate i has anything to read.
+func (sc *scan) mayHave(i int) bool {
+	if i == 0 {
+		return sc.keyTrace.set()
+	}
+	return sc.set&(1<<candidateTrigger[i]) != 0
+}
+
 func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
 	if !v.set() {
 		return candidate{}, false
@@ -262,6 +273,9 @@ func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (c
 func (sc *scan) resolve() (win candidate, invalid bool) {
 	found := -1
 	for i := 0; i < numCandidates; i++ {
+		if !sc.mayHave(i) {
+			continue
+		}
 		c, ok := sc.candidate(i)
 		if !ok {
 			continue
@@ -280,7 +294,7 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		return win, invalid
 	}
 	for i := 0; i < numCandidates; i++ {
-		if i == found {
+		if i == found || !sc.mayHave(i) {
 			continue
 		}
 		c, ok := sc.candidate(i)

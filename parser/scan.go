@@ -2,6 +2,8 @@ package parser
 
 import (
 	"bytes"
+	"math"
+	"math/bits"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -23,12 +25,14 @@ const (
 // value is one value found in the record, referencing the record's bytes (or scratch).
 type value struct {
 	s    []byte
-	u    uint64
-	f    float64
+	u    uint64 // the integer, or the bits of the float (see float)
 	kind valKind
 	b    bool
 	json bool
 }
+
+// float returns the value of a vkFloat.
+func (v *value) float() float64 { return math.Float64frombits(v.u) }
 
 func (v *value) set() bool { return v.kind != vkNone }
 
@@ -39,6 +43,7 @@ const maxDepth = 4
 type scan struct {
 	cfg  *config
 	vals [numFields]value
+	set  uint64 // bit f set when vals[f] holds a value
 	// explicit Trace_Key / Span_Key / Sampled_Key values
 	keyTrace, keySpan, keySampled value
 	// the message field (log/message/msg or Message_Key) at the top level
@@ -61,14 +66,27 @@ type scan struct {
 }
 
 func (sc *scan) reset(cfg *config) {
-	unesc, out, caps := sc.unesc[:0], sc.out[:0], sc.grokCaps[:0]
-	*sc = scan{cfg: cfg, unesc: unesc, out: out, grokCaps: caps, msgRank: 1 << 30}
+	for m := sc.set; m != 0; m &= m - 1 {
+		sc.vals[bits.TrailingZeros64(m)] = value{}
+	}
+	sc.set = 0
+	sc.cfg = cfg
+	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
+	sc.msg, sc.msgKey, sc.msgRank, sc.msgIsObj, sc.msgJSON = value{}, nil, 1<<30, false, false
+	sc.present = [numOut]bool{}
+	sc.ddNested = false
+	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
+	if len(cfg.grok) > 0 {
+		sc.grokVals = [numGrokFields]value{}
+	}
+	sc.textLevel, sc.textTime = value{}, value{}
 }
 
 // keep stores v in slot f unless the slot is already taken (first occurrence wins).
 func (sc *scan) keep(f field, v value) {
-	if !sc.vals[f].set() {
+	if sc.set&(1<<f) == 0 {
 		sc.vals[f] = v
+		sc.set |= 1 << f
 	}
 }
 
@@ -291,12 +309,13 @@ func readMsgpackScalar(b []byte) (value, []byte, error) {
 			v.kind = vkNeg
 		}
 	case msgp.Float64Type:
-		v.kind = vkFloat
-		v.f, b, err = msgp.ReadFloat64Bytes(b)
+		var f float64
+		f, b, err = msgp.ReadFloat64Bytes(b)
+		v.kind, v.u = vkFloat, math.Float64bits(f)
 	case msgp.Float32Type:
 		var f float32
 		f, b, err = msgp.ReadFloat32Bytes(b)
-		v.kind, v.f = vkFloat, float64(f)
+		v.kind, v.u = vkFloat, math.Float64bits(float64(f))
 	case msgp.BoolType:
 		v.kind = vkBool
 		v.b, b, err = msgp.ReadBoolBytes(b)

@@ -154,7 +154,7 @@ func textLineLevel(s []byte) level {
 		if e < 0 {
 			e = len(s)
 		}
-		w := bytes.Trim(s[:e], "[]():|")
+		w := trimPunct(s[:e])
 		s = s[e:]
 		if len(w) < 4 || len(w) > 9 {
 			continue
@@ -174,4 +174,16 @@ func textLineLevel(s []byte) level {
 		}
 	}
 	return lvNone
+}
+
+// trimPunct strips the brackets and separators that surround a level word.
+func trimPunct(w []byte) []byte {
+	isP := func(c byte) bool { return c == '[' || c == ']' || c == '(' || c == ')' || c == ':' || c == '|' }
+	for len(w) > 0 && isP(w[0]) {
+		w = w[1:]
+	}
+	for len(w) > 0 && isP(w[len(w)-1]) {
+		w = w[:len(w)-1]
+	}
+	return w
 }

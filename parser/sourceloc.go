@@ -23,8 +23,8 @@ func lineOf(v value) (uint64, bool) {
 	case vkString, vkNumber:
 		return parseDec64(bytes.TrimSpace(v.s))
 	case vkFloat:
-		if v.f >= 0 && v.f < 1<<31 && v.f == float64(uint64(v.f)) {
-			return uint64(v.f), true
+		if v.float() >= 0 && v.float() < 1<<31 && v.float() == float64(uint64(v.float())) {
+			return uint64(v.float()), true
 		}
 	}
 	return 0, false

@@ -149,9 +149,9 @@ func timeOf(v value) (EventTime, bool) {
 	case vkUint:
 		return epochTime(v.u, 0)
 	case vkFloat:
-		if v.f > 0 && v.f < 1e19 {
-			ip := uint64(v.f)
-			return epochTime(ip, v.f-float64(ip))
+		if v.float() > 0 && v.float() < 1e19 {
+			ip := uint64(v.float())
+			return epochTime(ip, v.float()-float64(ip))
 		}
 	case vkNumber:
 		s := v.s

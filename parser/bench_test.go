@@ -1,0 +1,125 @@
+package parser
+
+import (
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+	vgrok "github.com/vjeantet/grok"
+)
+
+// Benchmarks run side by side with the alternative in one run: `make bench`.
+
+// The seed's ddtrace-py line and DataKit pattern (shared/seeds/datakit-python-log-trace.txt).
+const (
+	seedDDTraceLine = `2021-06-18 10:07:08,786 INFO [__main__] [lt.py:26] [dd.service.name=Python-App dd.env=Testing dd.version=V1.1 dd.trace_id=16108321602917563239 dd.span_id=12837828046733169079] - Hello, World!`
+	seedGrok1       = `%{TIMESTAMP_ISO8601:time}%{SPACE}%{WORD:level}%{SPACE}%{NOTSPACE}%{SPACE}%{NOTSPACE}%{SPACE}\[%{GREEDYDATA:trace}\]%{SPACE}-%{SPACE}%{GREEDYDATA:message}`
+	seedGrok2       = `%{EMAILLOCALPART}=%{EMAILLOCALPART:service}?%{SPACE}%{EMAILLOCALPART}=%{EMAILLOCALPART:env}?%{SPACE}%{EMAILLOCALPART}=%{EMAILLOCALPART:version}?%{SPACE}%{EMAILLOCALPART}=%{NUMBER:trace_id}?%{SPACE}%{EMAILLOCALPART}=%{NUMBER:span_id}?`
+	appJSONLine     = `{"timestamp":"2025-09-10T16:30:45.123Z","levelname":"INFO","name":"bot","function":"on_participant_joined","line":205,"message":"Participant joined the room","dd.trace_id":"1234567890123456789","dd.span_id":"987654321098765432"}` + "\n"
+	userGrokLine    = `2025-09-10T16:30:45.123Z WARN checkout-7d9f trace=4bf92f3577b34da6a3ce929d0e0e4736 span=00f067aa0ba902b7 payment declined for order 8812`
+	userGrok        = `%{TIMESTAMP_ISO8601:time} %{LOGLEVEL:level} %{NOTSPACE:pod} trace=%{WORD:trace_id} span=%{WORD:span_id} %{GREEDYDATA:message}`
+)
+
+// k8sRecord builds a Kubernetes-shaped record (~400 bytes) around a log line, the way
+// tail + CRI parser + kubernetes filter hand it to an output.
+func k8sRecord(line string) []byte {
+	b := msgp.AppendMapHeader(nil, 3)
+	b = msgp.AppendString(b, "log")
+	b = msgp.AppendString(b, line)
+	b = msgp.AppendString(b, "stream")
+	b = msgp.AppendString(b, "stdout")
+	b = msgp.AppendString(b, "kubernetes")
+	b = msgp.AppendMapHeader(b, 7)
+	for _, kv := range [][2]string{
+		{"pod_name", "checkout-7d9f8b6c5-x2x9q"}, {"namespace_name", "shop"},
+		{"pod_id", "6f0c4a2e-1b7d-4a55-9a8e-2f1c0d9b7e31"}, {"host", "gke-prod-pool-1-9b7e31aa-x2x9"},
+		{"container_name", "checkout"}, {"container_image", "us-docker.pkg.dev/shop/checkout:1.42.0"},
+	} {
+		b = msgp.AppendString(msgp.AppendString(b, kv[0]), kv[1])
+	}
+	b = msgp.AppendString(b, "labels")
+	b = msgp.AppendMapHeader(b, 2)
+	b = msgp.AppendString(msgp.AppendString(b, "app"), "checkout")
+	b = msgp.AppendString(msgp.AppendString(b, "pod-template-hash"), "7d9f8b6c5")
+	return b
+}
+
+func mustProcessor(tb testing.TB, props map[string]string) *Processor {
+	tb.Helper()
+	p, err := New(props)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func benchProcess(b *testing.B, p *Processor, rec []byte) {
+	b.Helper()
+	dst := make([]byte, 0, 4096)
+	if _, res := p.Process(dst, rec); !res.Linked() {
+		b.Fatal("benchmark record did not link")
+	}
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst, _ = p.Process(dst[:0], rec)
+	}
+}
+
+// BenchmarkTextLine: the seed's ddtrace-py text line through built-in detection, against
+// vjeantet/grok running the seed's DataKit pattern on the same line (what users run today).
+func BenchmarkTextLine(b *testing.B) {
+	rec := k8sRecord(seedDDTraceLine)
+	b.Run("tracelink-detect", func(b *testing.B) {
+		benchProcess(b, mustProcessor(b, map[string]string{"project_id": "my-project"}), rec)
+	})
+	b.Run("vjeantet-grok", func(b *testing.B) {
+		g, err := vgrok.NewWithConfig(&vgrok.Config{NamedCapturesOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m, _ := g.Parse(seedGrok1, seedDDTraceLine); m["trace"] == "" {
+			b.Fatal("seed pattern did not match")
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			m, _ := g.Parse(seedGrok1, seedDDTraceLine)
+			_, _ = g.Parse(seedGrok2, m["trace"])
+		}
+	})
+}
+
+// BenchmarkJSONLine: a container record whose log field holds the app's JSON line with dd ids.
+// The GetRecord comparison (fluent-bit-go's decode) needs cgo: see bench_cgo_test.go.
+func BenchmarkJSONLine(b *testing.B) {
+	rec := k8sRecord(appJSONLine)
+	for _, format := range []string{"stackdriver", "datadog", "otel"} {
+		b.Run("tracelink-"+format, func(b *testing.B) {
+			benchProcess(b, mustProcessor(b, map[string]string{"format": format, "project_id": "my-project"}), rec)
+		})
+	}
+}
+
+// BenchmarkUserGrok: a user Grok_Pattern through Process, against vjeantet/grok's Parse of the
+// same pattern and line.
+func BenchmarkUserGrok(b *testing.B) {
+	rec := k8sRecord(userGrokLine)
+	b.Run("tracelink", func(b *testing.B) {
+		benchProcess(b, mustProcessor(b, map[string]string{"project_id": "my-project", "grok_pattern": userGrok}), rec)
+	})
+	b.Run("vjeantet-grok", func(b *testing.B) {
+		g, err := vgrok.NewWithConfig(&vgrok.Config{NamedCapturesOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m, _ := g.Parse(userGrok, userGrokLine); m["trace_id"] == "" {
+			b.Fatal("user pattern did not match")
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			_, _ = g.Parse(userGrok, userGrokLine)
+		}
+	})
+}
