@@ -27,7 +27,8 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 		_, sc.msgJSON = sc.walkJSONObject(msg, 0, true)
 	}
 	win, invalid := sc.resolve()
-	fromGrok := false
+	fromGrok, textScanned := false, false
+	var structured uint64 // fields found before the text scan
 	if win.status != idOK && len(msg) > 0 {
 		if len(p.cfg.grok) > 0 {
 			sc.runGrok(msg)
@@ -42,6 +43,8 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 			}
 		}
 		if win.status != idOK && !sc.msgJSON {
+			structured = sc.set
+			textScanned = true
 			sc.scanText(msg)
 			var inv bool
 			win, inv = sc.resolve()
@@ -82,9 +85,10 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 				pl.extra[g[1]], pl.want[g[1]] = v.s, true
 			}
 		}
-	} else if c.format == FormatDatadog {
+	} else if c.format == FormatDatadog && textScanned {
+		// dd.service/env/version found in a text line become attributes; structured ones already are.
 		for _, g := range [...][2]int{{int(fDDService), outService}, {int(fDDEnv), outEnv}, {int(fDDVersion), outVersion}} {
-			if v := sc.vals[g[0]]; v.kind == vkString && !sc.present[g[1]] {
+			if v := sc.vals[g[0]]; v.kind == vkString && structured&(1<<g[0]) == 0 && !sc.present[g[1]] {
 				pl.extra[g[1]], pl.want[g[1]] = v.s, true
 			}
 		}
