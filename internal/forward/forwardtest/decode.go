@@ -75,8 +75,9 @@ func (f *frameReader) next() ([]byte, error) {
 }
 
 // decodeMessage decodes one Forward protocol message and returns it with its
-// chunk id ("" when the option map has none).
-func decodeMessage(b []byte) (Message, string, error) {
+// chunk id ("" when the option map has none). With keep false the events are
+// checked but not copied into msg.Entries.
+func decodeMessage(b []byte, keep bool) (Message, string, error) {
 	var msg Message
 	n, b, err := msgp.ReadArrayHeaderBytes(b)
 	if err != nil {
@@ -104,7 +105,7 @@ func decodeMessage(b []byte) (Message, string, error) {
 			if b, err = msgp.Skip(b); err != nil {
 				return msg, "", fmt.Errorf("forward entry %d: %w", i, err)
 			}
-			if msg.Entries, err = appendEntry(msg.Entries, start[:len(start)-len(b)]); err != nil {
+			if msg.Entries, err = appendEntry(msg.Entries, start[:len(start)-len(b)], keep); err != nil {
 				return msg, "", fmt.Errorf("forward entry %d: %w", i, err)
 			}
 		}
@@ -125,7 +126,7 @@ func decodeMessage(b []byte) (Message, string, error) {
 		}
 		entry := msgp.AppendArrayHeader(nil, 2)
 		entry = append(entry, start[:len(start)-len(b)]...)
-		if msg.Entries, err = appendEntry(msg.Entries, entry); err != nil {
+		if msg.Entries, err = appendEntry(msg.Entries, entry, keep); err != nil {
 			return msg, "", fmt.Errorf("message mode event: %w", err)
 		}
 		left--
@@ -170,7 +171,7 @@ func decodeMessage(b []byte) (Message, string, error) {
 			if err != nil {
 				return msg, "", fmt.Errorf("packed entry %d: %w", i, err)
 			}
-			if msg.Entries, err = appendEntry(msg.Entries, payload[:len(payload)-len(rest)]); err != nil {
+			if msg.Entries, err = appendEntry(msg.Entries, payload[:len(payload)-len(rest)], keep); err != nil {
 				return msg, "", fmt.Errorf("packed entry %d: %w", i, err)
 			}
 			payload = rest
@@ -180,8 +181,8 @@ func decodeMessage(b []byte) (Message, string, error) {
 }
 
 // appendEntry checks that e is [time, record] or [[time, metadata], record]
-// and appends a copy of it.
-func appendEntry(dst [][]byte, e []byte) ([][]byte, error) {
+// and, if keep, appends a copy of it.
+func appendEntry(dst [][]byte, e []byte, keep bool) ([][]byte, error) {
 	n, b, err := msgp.ReadArrayHeaderBytes(e)
 	if err != nil {
 		return dst, fmt.Errorf("event is not an array: %w", err)
@@ -214,6 +215,9 @@ func appendEntry(dst [][]byte, e []byte) ([][]byte, error) {
 	}
 	if len(b) != 0 {
 		return dst, fmt.Errorf("%d bytes after the event", len(b))
+	}
+	if !keep {
+		return dst, nil
 	}
 	return append(dst, append([]byte(nil), e...)), nil
 }

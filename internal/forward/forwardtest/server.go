@@ -279,6 +279,12 @@ func (s *Server) serve(nc net.Conn) {
 			return
 		}
 		frame, err := r.next()
+		// The behaviour may have changed while waiting: it applies to the
+		// message just read.
+		behavior = Behavior(s.behavior.Load())
+		if err == nil && behavior == DropMidChunk {
+			return // read but dropped: same as a receiver dying mid-message
+		}
 		if err != nil {
 			// A sender may give up mid-message (timeout, cancel): only a
 			// broken stream is the sender's bug.
@@ -287,7 +293,7 @@ func (s *Server) serve(nc net.Conn) {
 			}
 			return
 		}
-		msg, chunk, err := decodeMessage(frame)
+		msg, chunk, err := decodeMessage(frame, !s.discard)
 		if err != nil {
 			s.t.Errorf("forwardtest: %v", err)
 			return
