@@ -106,6 +106,11 @@ func (l *Library) AddPatternsFile(path string) error {
 	}
 	check := newExpander(next, aliasGroupName)
 	for _, d := range defs {
+		if err := check.checkReferences(next[d.name]); err != nil {
+			return fmt.Errorf("grok: %s:%d: pattern %s: %w", path, d.line, d.name, err)
+		}
+	}
+	for _, d := range defs {
 		if err := check.checkNamed(d.name); err != nil {
 			return fmt.Errorf("grok: %s:%d: pattern %s: %w", path, d.line, d.name, err)
 		}
@@ -161,11 +166,38 @@ func newExpander(patterns map[string]string, name groupNamer) *expander {
 
 // checkNamed expands the named pattern and reports what is wrong with it.
 func (e *expander) checkNamed(name string) error {
-	_, err := e.named(name)
+	_, err := e.expandNamed(name)
 	return err
 }
 
+// checkReferences reports the first invalid or unknown reference written in
+// expr itself (without expanding the referenced patterns).
+func (e *expander) checkReferences(expr string) error {
+	for _, m := range referenceRE.FindAllStringSubmatch(expr, -1) {
+		if !validReferenceRE.MatchString(m[1]) {
+			return fmt.Errorf("invalid pattern reference %%{%s}", m[1])
+		}
+		name, _, _ := strings.Cut(m[1], ":")
+		if _, ok := e.patterns[name]; !ok {
+			return fmt.Errorf("unknown pattern %%{%s}", name)
+		}
+	}
+	return nil
+}
+
+// named returns the expansion of a library pattern.
 func (e *expander) named(name string) (string, error) {
+	if e.active[name] {
+		return "", fmt.Errorf("reference cycle through %%{%s}", name)
+	}
+	s, err := e.expandNamed(name)
+	if err != nil {
+		return "", fmt.Errorf("in %%{%s}: %w", name, err)
+	}
+	return s, nil
+}
+
+func (e *expander) expandNamed(name string) (string, error) {
 	if s, ok := e.done[name]; ok {
 		return s, nil
 	}
@@ -182,7 +214,7 @@ func (e *expander) named(name string) (string, error) {
 	e.depth--
 	delete(e.active, name)
 	if err != nil {
-		return "", fmt.Errorf("in %%{%s}: %w", name, err)
+		return "", err
 	}
 	e.done[name] = s
 	return s, nil

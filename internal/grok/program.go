@@ -12,16 +12,16 @@ import (
 type opcode uint8
 
 const (
-	opMatch  opcode = iota // success
-	opFail                 // never matches
-	opByte                 // line[pos] == b (an ASCII literal)
-	opLit                  // line[pos:] starts with lits[arg]
-	opSet                  // one rune in sets[arg]
-	opSplit                // try out, then arg
-	opCap                  // caps[arg] = pos
-	opAssert               // empty-width assertion b (assert*)
-	opStar                 // greedy run of runes in sets[arg], at least b of them
-	opLazyStar             // non-greedy run of runes in sets[arg], at least b of them
+	opMatch    opcode = iota // success
+	opFail                   // never matches
+	opByte                   // line[pos] == b (an ASCII literal)
+	opLit                    // line[pos:] starts with lits[arg]
+	opSet                    // one rune in sets[arg]
+	opSplit                  // try out, then arg
+	opCap                    // caps[arg] = pos
+	opAssert                 // empty-width assertion b (assert*)
+	opStar                   // greedy run of runes in sets[arg], at least b of them
+	opLazyStar               // non-greedy run of runes in sets[arg], at least b of them
 )
 
 // Empty-width assertions.
@@ -52,11 +52,11 @@ type program struct {
 	sets  []charSet
 	ncap  int // number of capture slots (2 per named capture)
 
-	anchored   bool       // every match starts at 0 (leading \A)
-	nullable   bool       // may match the empty string
-	first      [4]uint64  // bytes a match can start with (when !nullable)
-	firstASCII bool       // first holds only ASCII bytes
-	required   []byte     // a literal every match contains, or nil
+	anchored   bool      // every match starts at 0 (leading \A)
+	nullable   bool      // may match the empty string
+	first      [4]uint64 // bytes a match can start with (when !nullable)
+	firstASCII bool      // first holds only ASCII bytes
+	required   []byte    // a literal every match contains, or nil
 }
 
 func (p *program) canStartWith(c byte) bool { return p.first[c>>6]&(1<<(c&63)) != 0 }
