@@ -92,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 func parseFlags(args []string, stderr io.Writer) (options, int, bool) {
 	var o options
 	fs := flag.NewFlagSet("tracelink", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are reported below, in the tracelink: form
 	fs.StringVar(&o.config, "c", "", "read properties from the tracelink output of this Fluent Bit `config` (classic or YAML)")
 	fs.IntVar(&o.section, "section", 0, "with -c: which tracelink output to use when there are several (0-based)")
 	fs.Var(&o.props, "p", "set a property, as `key=value` (repeatable)")
@@ -100,15 +100,18 @@ func parseFlags(args []string, stderr io.Writer) (options, int, bool) {
 	fs.BoolVar(&o.time, "time", false, `print {"time": ..., "record": ...} when an event time was read from the log`)
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
+		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nProperties: %s\n", knownProperties())
+		fmt.Fprintf(fs.Output(), "\nProperties: %s\n", knownProperties())
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
 			return o, exitOK, false
 		}
-		return o, exitUsage, false // the flag package has printed the error and usage
+		fmt.Fprintf(stderr, "tracelink: %v (tracelink -h lists the flags)\n", err)
+		return o, exitUsage, false
 	}
 	if o.section != 0 && o.config == "" {
 		fmt.Fprintln(stderr, "tracelink: -section needs -c")

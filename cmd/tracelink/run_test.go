@@ -165,7 +165,7 @@ func TestRunFlagErrors(t *testing.T) {
 		{"unknown property", []string{"-p", "colour=blue"}, 2, `unknown property "colour" (known: Format, Project_ID`},
 		{"no equals", []string{"-p", "format"}, 2, "want key=value"},
 		{"bad value", []string{"-p", "format=splunk"}, 2, "property Format"},
-		{"unknown flag", []string{"-x"}, 2, "flag provided but not defined"},
+		{"unknown flag", []string{"-x"}, 2, "tracelink: flag provided but not defined: -x"},
 		{"section without config", []string{"-section", "1", "-p", "format=otel"}, 2, "-section needs -c"},
 		{"sink key via -p", []string{"-p", "format=otel", "-p", "Host=x"}, 2, `unknown property "Host"`},
 		{"help", []string{"-h"}, 0, "usage: tracelink"},
@@ -173,7 +173,7 @@ func TestRunFlagErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", tc.args...)
-			if code != tc.code || !strings.Contains(errs, tc.contains) || out != "" {
+			if code != tc.code || !strings.Contains(errs, tc.contains) || out != "" || strings.Count(errs, "usage:") > 1 {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.contains)
 			}
 		})
@@ -345,4 +345,27 @@ func FuzzLinkInput(f *testing.F) {
 			t.Fatalf("%d output lines for %d input lines", n, want)
 		}
 	})
+}
+
+// TestRunRepoConfigs runs with the repository's own fluent-bit.conf and fluent-bit.yaml:
+// their sink and Fluent Bit keys are ignored and both give the same output.
+func TestRunRepoConfigs(t *testing.T) {
+	env := func(k string) string {
+		if k == "PROJECT_ID" {
+			return "demo-project"
+		}
+		return ""
+	}
+	var outputs []string
+	for _, conf := range []string{"../../fluent-bit.conf", "../../fluent-bit.yaml"} {
+		var out, errb bytes.Buffer
+		code := run([]string{"-q", "-c", conf}, strings.NewReader(ddLine+"\n"), &out, &errb, env)
+		if code != 0 || !strings.Contains(out.String(), "projects/demo-project/traces/00000000000000007698f351bb8637fb") {
+			t.Fatalf("%s: exit %d, out %s, err %s", conf, code, out.String(), errb.String())
+		}
+		outputs = append(outputs, out.String())
+	}
+	if outputs[0] != outputs[1] {
+		t.Errorf("classic and YAML configs give different output:\n%s\n%s", outputs[0], outputs[1])
+	}
 }
