@@ -137,6 +137,9 @@ func (c *Client) exchange(ctx context.Context, cn *conn, tag string, entries []b
 	got, err := decodeAck(answer)
 	if err != nil {
 		stop()
+		if _, heloErr := parseHelo(answer); heloErr == nil {
+			err = errors.New("the receiver sent HELO: it has shared_key set, so Config.SharedKey must be set too")
+		}
 		return false, c.sendError(ctx, "reading the ack", err)
 	}
 	if string(got) != string(cn.id) {

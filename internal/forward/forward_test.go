@@ -477,6 +477,15 @@ func TestSharedKeyToServerWithoutKeyFails(t *testing.T) {
 	}
 }
 
+func TestNoSharedKeyToServerWithKeyFailsClearly(t *testing.T) {
+	s := forwardtest.NewUnix(t, forwardtest.WithSharedKey("k"))
+	c := newClient(t, s, nil)
+	err := c.Send(context.Background(), "t", makeEntries(1, 50), 1)
+	if err == nil || !strings.Contains(err.Error(), "Config.SharedKey must be set") {
+		t.Fatalf("Send error = %v, want a hint to set SharedKey", err)
+	}
+}
+
 // fakeServer accepts one connection on a unix socket and runs script on it.
 func fakeServer(t *testing.T, script func(net.Conn)) string {
 	t.Helper()

@@ -291,7 +291,9 @@ func (s *Server) handshake(nc net.Conn, r *frameReader) bool {
 	}
 	hostname, salt, digest, err := decodePing(frame)
 	if err != nil {
-		s.t.Errorf("forwardtest: %v", err)
+		// in_forward logs "Invalid PING message" and closes: a sender without
+		// the shared key gets here, which tests may do on purpose.
+		s.t.Logf("forwardtest: %v: closing without PONG", err)
 		return false
 	}
 	want := digestHex(salt, hostname, nonce[:], s.sharedKey)

@@ -12,7 +12,8 @@
 //
 // A malformed message (bad msgpack, unknown mode, an entry that is not
 // [time, record] or [[time, metadata], record]) fails the test with t.Errorf
-// and closes the connection without an ack.
+// and closes the connection without an ack. A bad PING or a wrong shared key
+// is only logged (tests may do that on purpose).
 package forwardtest
 
 import (
