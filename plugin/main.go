@@ -1,0 +1,236 @@
+// Command plugin is the tracelink Fluent Bit output plugin: a thin cgo shim over
+// internal/output, built with
+//
+//	go build -buildmode=c-shared -o build/out_tracelink.so ./plugin
+//
+// and loaded with `fluent-bit -e build/out_tracelink.so` (or a [PLUGINS] file). It
+// registers the Go proxy output `tracelink`. Every exported function recovers from
+// panics, because a Go panic escaping into Fluent Bit kills the process.
+//
+// Flush data: FLBPluginFlushCtx wraps Fluent Bit's chunk buffer in a Go slice without
+// copying (unsafe.Slice). Nothing retains that slice past the call: internal/output
+// only reads it, rewrites into its own pooled buffers, and forward.Send neither keeps
+// nor modifies what it is given. The tag is copied (C.GoString).
+package main
+
+/*
+#include <stdlib.h>
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/fluent/fluent-bit-go/output"
+
+	tlout "github.com/tracelink/tracelink/internal/output"
+)
+
+// pluginName is the output name used in [OUTPUT] Name.
+const pluginName = "tracelink"
+
+const pluginDescription = "Link logs to traces: rewrite records for Cloud Logging, Datadog or OpenTelemetry and send them back through forward"
+
+// reg is the plugin's one piece of process state: a c-shared plugin has no other place to
+// keep its instances between calls from Fluent Bit.
+var reg = newRegistry(os.Stderr, os.Stdout)
+
+func main() {} // required by -buildmode=c-shared
+
+// FLBPluginRegister registers the output with Fluent Bit: type output (2), Go proxy (11).
+//
+//export FLBPluginRegister
+func FLBPluginRegister(def unsafe.Pointer) (code C.int) {
+	defer reg.recoverTo("FLBPluginRegister", &code, -1)
+	return C.int(output.FLBPluginRegister(def, pluginName, pluginDescription))
+}
+
+// FLBPluginUnregister frees the name and description FLBPluginRegister allocated.
+//
+//export FLBPluginUnregister
+func FLBPluginUnregister(def unsafe.Pointer) {
+	var ignored C.int
+	defer reg.recoverTo("FLBPluginUnregister", &ignored, 0)
+	output.FLBPluginUnregister(def)
+}
+
+// FLBPluginInit starts one instance. A bad configuration is logged and returns
+// FLB_ERROR, which makes Fluent Bit refuse to start.
+//
+//export FLBPluginInit
+func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
+	defer reg.recoverTo("FLBPluginInit", &code, output.FLB_ERROR)
+	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
+	handle, err := reg.add(get)
+	if err != nil {
+		return output.FLB_ERROR // internal/output logged why
+	}
+	output.FLBPluginSetContext(plugin, handle)
+	return output.FLB_OK
+}
+
+// FLBPluginFlushCtx processes and delivers one chunk for the instance ctx belongs to.
+//
+//export FLBPluginFlushCtx
+func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.int, tag *C.char) (code C.int) {
+	defer reg.recoverTo("FLBPluginFlushCtx", &code, output.FLB_RETRY)
+	handle, ok := output.FLBPluginGetContext(ctx).(int)
+	if !ok {
+		reg.logf("error", "flush for an unknown plugin context: asking Fluent Bit to retry")
+		return output.FLB_RETRY
+	}
+	in := reg.get(handle)
+	if in == nil {
+		reg.logf("error", "flush for instance handle %d, which is not running: asking Fluent Bit to retry", handle)
+		return output.FLB_RETRY
+	}
+	return flush(in, data, length, tag)
+}
+
+// FLBPluginFlush is the flush of Fluent Bit versions without FLBPluginFlushCtx: it
+// delivers to the first instance started.
+//
+//export FLBPluginFlush
+func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) (code C.int) {
+	defer reg.recoverTo("FLBPluginFlush", &code, output.FLB_RETRY)
+	in := reg.first()
+	if in == nil {
+		reg.logf("error", "flush without a running instance: asking Fluent Bit to retry")
+		return output.FLB_RETRY
+	}
+	return flush(in, data, length, tag)
+}
+
+func flush(in *tlout.Instance, data unsafe.Pointer, length C.int, tag *C.char) C.int {
+	if length < 0 || (data == nil && length > 0) {
+		reg.logf("error", "flush with an invalid buffer (length %d): asking Fluent Bit to retry", int(length))
+		return output.FLB_RETRY
+	}
+	var chunk []byte
+	if length > 0 {
+		chunk = unsafe.Slice((*byte)(data), int(length)) // borrowed for this call only
+	}
+	return C.int(in.Flush(C.GoString(tag), chunk))
+}
+
+// FLBPluginExitCtx stops the instance ctx belongs to.
+//
+//export FLBPluginExitCtx
+func FLBPluginExitCtx(ctx unsafe.Pointer) (code C.int) {
+	defer reg.recoverTo("FLBPluginExitCtx", &code, output.FLB_ERROR)
+	handle, ok := output.FLBPluginGetContext(ctx).(int)
+	if !ok {
+		return output.FLB_OK
+	}
+	reg.remove(handle)
+	return output.FLB_OK
+}
+
+// FLBPluginExit stops every instance (Fluent Bit versions without FLBPluginExitCtx).
+//
+//export FLBPluginExit
+func FLBPluginExit() (code C.int) {
+	defer reg.recoverTo("FLBPluginExit", &code, output.FLB_ERROR)
+	reg.removeAll()
+	return output.FLB_OK
+}
+
+// registry holds the running instances by integer handle, in init order.
+type registry struct {
+	logw   *tlout.SyncWriter // Fluent Bit writes its own log to stderr
+	stdout *tlout.SyncWriter // shared by Emit stdout instances so their lines never interleave
+
+	mu        sync.RWMutex
+	instances map[int]*tlout.Instance
+	started   int // instances started so far: names tracelink.0, tracelink.1, ...
+}
+
+func newRegistry(logw, stdout *os.File) *registry {
+	return &registry{
+		logw:      &tlout.SyncWriter{W: logw},
+		stdout:    &tlout.SyncWriter{W: stdout},
+		instances: make(map[int]*tlout.Instance),
+	}
+}
+
+// add starts an instance named after its init order and returns its handle.
+func (r *registry) add(get func(string) string) (int, error) {
+	r.mu.Lock()
+	handle := r.started
+	r.started++
+	r.mu.Unlock()
+	name := fmt.Sprintf("%s.%d", pluginName, handle)
+	in, err := tlout.New(name, get, r.logw, tlout.WithStdout(r.stdout))
+	if err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	r.instances[handle] = in
+	r.mu.Unlock()
+	return handle, nil
+}
+
+func (r *registry) get(handle int) *tlout.Instance {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.instances[handle]
+}
+
+// first returns the running instance with the lowest handle.
+func (r *registry) first() *tlout.Instance {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	best := -1
+	for h := range r.instances {
+		if best < 0 || h < best {
+			best = h
+		}
+	}
+	return r.instances[best]
+}
+
+func (r *registry) remove(handle int) {
+	r.mu.Lock()
+	in := r.instances[handle]
+	delete(r.instances, handle)
+	r.mu.Unlock()
+	if in != nil {
+		if err := in.Close(); err != nil {
+			r.logf("error", "%v", err)
+		}
+	}
+}
+
+func (r *registry) removeAll() {
+	r.mu.Lock()
+	all := r.instances
+	r.instances = make(map[int]*tlout.Instance)
+	r.mu.Unlock()
+	for _, in := range all {
+		if err := in.Close(); err != nil {
+			r.logf("error", "%v", err)
+		}
+	}
+}
+
+// logf writes a Fluent Bit style line for events outside any instance.
+func (r *registry) logf(level, format string, args ...any) {
+	if len(level) < 5 {
+		level = fmt.Sprintf("%5s", level)
+	}
+	line := fmt.Sprintf("[%s] [%s] [output:%s] %s\n", time.Now().Format("2006/01/02 15:04:05"), level, pluginName, fmt.Sprintf(format, args...))
+	_, _ = r.logw.Write([]byte(line))
+}
+
+// recoverTo turns a panic in an exported function into a logged error and a safe return code.
+func (r *registry) recoverTo(fn string, code *C.int, safe C.int) {
+	if p := recover(); p != nil {
+		r.logf("error", "panic in %s (returning %d): %v\n%s", fn, int(safe), p, debug.Stack())
+		*code = safe
+	}
+}
