@@ -1,0 +1,9 @@
+package docs
+
+import (
+	"github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/parser"
+)
+
+// sinkProperties returns the sink properties of the Fluent Bit output (Emit, Unix_Path, ...).
+func sinkProperties() []parser.Property { return output.Properties() }
