@@ -31,8 +31,8 @@ var (
 	nonWordRE        = regexp.MustCompile(`\W`)
 )
 
-// Library holds named patterns: vjeantet/grok's defaults plus user additions.
-// Build it once (NewLibrary, AddPattern, AddPatternsFile), then Compile.
+// Library holds named patterns: vjeantet/grok's defaults plus user additions
+// (the zero Library holds none). Build it once (NewLibrary, AddPattern, AddPatternsFile), then Compile.
 // Compile may be called concurrently as long as no pattern is being added.
 type Library struct {
 	patterns map[string]string // name -> raw grok expression
@@ -55,7 +55,7 @@ func (l *Library) AddPattern(name, expr string) error {
 	if !patternNameRE.MatchString(name) {
 		return fmt.Errorf("grok: add pattern %q: invalid name (want letters, digits, _ separated by . or -)", name)
 	}
-	next := maps.Clone(l.patterns)
+	next := l.cloneOrEmpty()
 	next[name] = expr
 	if err := newExpander(next, aliasGroupName).checkNamed(name); err != nil {
 		return fmt.Errorf("grok: add pattern %s: %w", name, err)
@@ -79,7 +79,7 @@ func (l *Library) AddPatternsFile(path string) error {
 		line int
 	}
 	var defs []definition
-	next := maps.Clone(l.patterns)
+	next := l.cloneOrEmpty()
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
 	for lineNo := 1; sc.Scan(); lineNo++ {
@@ -117,6 +117,14 @@ func (l *Library) AddPatternsFile(path string) error {
 	}
 	l.patterns = next
 	return nil
+}
+
+// cloneOrEmpty copies the pattern table (a zero Library has none).
+func (l *Library) cloneOrEmpty() map[string]string {
+	if l.patterns == nil {
+		return map[string]string{}
+	}
+	return maps.Clone(l.patterns)
 }
 
 // Compile expands a grok expression with the library's patterns and compiles

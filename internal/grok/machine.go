@@ -258,22 +258,37 @@ func (m *machine) run(p *program, line []byte, caps []int, start int, budget *in
 
 // scanRun returns the end of the longest run of runes in set from pos.
 func scanRun(set *charSet, line []byte, pos int) int {
-	for pos < len(line) {
-		c := line[pos]
-		if c < utf8.RuneSelf {
-			if !set.hasASCII(c) {
-				break
+	if set.allHigh {
+		// Every byte >= 0x80 belongs to a rune of the set, so the run ends at
+		// the first ASCII byte outside it (ASCII bytes always start a rune).
+		switch set.stop {
+		case noStop:
+			return len(line)
+		case manyStop:
+			for pos < len(line) && set.continuesRun(line[pos]) {
+				pos++
 			}
+			return pos
+		default:
+			if i := bytes.IndexByte(line[pos:], byte(set.stop)); i >= 0 {
+				return pos + i
+			}
+			return len(line)
+		}
+	}
+	for {
+		for pos < len(line) && set.continuesRun(line[pos]) {
 			pos++
-			continue
+		}
+		if pos >= len(line) || line[pos] < utf8.RuneSelf {
+			return pos
 		}
 		r, w := utf8.DecodeRune(line[pos:])
 		if !set.hasHigh(r) {
-			break
+			return pos
 		}
 		pos += w
 	}
-	return pos
 }
 
 // lastByteIn returns the largest e in [lo, hi] with e < len(line) and
@@ -292,6 +307,16 @@ func lastByteIn(line []byte, lo, hi int, b byte) int {
 // nextByteIn returns the smallest e >= pos with line[e] == b such that every
 // rune in line[pos:e] is in set, or -1.
 func nextByteIn(set *charSet, line []byte, pos int, b byte) int {
+	if set.allHigh && set.stop != manyStop {
+		i := bytes.IndexByte(line[pos:], b)
+		if i < 0 {
+			return -1
+		}
+		if set.stop != noStop && bytes.IndexByte(line[pos:pos+i], byte(set.stop)) >= 0 {
+			return -1
+		}
+		return pos + i
+	}
 	for pos < len(line) {
 		c := line[pos]
 		if c == b {

@@ -78,3 +78,20 @@ func TestAddPatternsFileErrors(t *testing.T) {
 		t.Fatalf("missing file: error = %v", err)
 	}
 }
+
+func TestZeroLibrary(t *testing.T) {
+	var lib Library
+	if _, err := lib.Compile("%{WORD:w}"); err == nil || !strings.Contains(err.Error(), "unknown pattern %{WORD}") {
+		t.Fatalf("zero Library Compile error = %v, want unknown pattern", err)
+	}
+	if err := lib.AddPattern("W", `\w+`); err != nil {
+		t.Fatal(err)
+	}
+	p, err := lib.Compile("%{W:w}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := parseMap(p, []byte("-- hi --")); !ok || got["w"] != "hi" {
+		t.Fatalf("got %v (matched %v)", got, ok)
+	}
+}

@@ -2,6 +2,7 @@ package grok
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp/syntax"
 	"sort"
 	"unicode"
@@ -66,7 +67,21 @@ type charSet struct {
 	ascii   [2]uint64
 	ranges  []rune // lo, hi pairs, all >= utf8.RuneSelf
 	allHigh bool   // every rune >= utf8.RuneSelf (and invalid UTF-8) is in the set
+	// inRun holds the ASCII members, plus every byte >= 0x80 for allHigh
+	// sets: runs of such bytes can be scanned without decoding UTF-8. When an
+	// allHigh set lacks exactly one ASCII byte, stop is that byte (a run ends
+	// at its first occurrence); when it lacks none, stop is noStop.
+	inRun [4]uint64
+	stop  int16
 }
+
+// stop values of charSet besides an ASCII byte.
+const (
+	noStop   = 256 // the set holds every rune
+	manyStop = -1  // the set lacks several ASCII bytes (or is not allHigh)
+)
+
+func (s *charSet) continuesRun(c byte) bool { return s.inRun[c>>6]&(1<<(c&63)) != 0 }
 
 func (s *charSet) hasASCII(c byte) bool { return s.ascii[c>>6]&(1<<(c&63)) != 0 }
 
@@ -133,6 +148,22 @@ func newCharSet(pairs []rune) charSet {
 	}
 	s.ranges = merged
 	s.allHigh = len(merged) == 2 && merged[0] == utf8.RuneSelf && merged[1] >= unicode.MaxRune
+	s.stop = manyStop
+	s.inRun = [4]uint64{s.ascii[0], s.ascii[1], 0, 0}
+	if s.allHigh {
+		s.inRun[2], s.inRun[3] = ^uint64(0), ^uint64(0)
+		missing := 128 - bits.OnesCount64(s.ascii[0]) - bits.OnesCount64(s.ascii[1])
+		switch missing {
+		case 0:
+			s.stop = noStop
+		case 1:
+			for c := range utf8.RuneSelf {
+				if !s.hasASCII(byte(c)) {
+					s.stop = int16(c)
+				}
+			}
+		}
+	}
 	return s
 }
 
