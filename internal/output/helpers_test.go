@@ -146,4 +146,4 @@ func withProcessHook(f func()) Option { return func(o *options) { o.processHook 
 type discardSender struct{}
 
 func (discardSender) Send(context.Context, string, []byte, int) error { return nil }
-func (discardSender) Close() error                                 { return nil }
+func (discardSender) Close() error                                    { return nil }

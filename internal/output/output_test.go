@@ -24,7 +24,7 @@ func groupChunk(first int) []byte {
 	out = append(out, 0x92, 0x92)
 	out = outputtest.AppendEventTime(out, 0xFFFFFFFF, 0)
 	out = append(out, 0x81, 0xa8, 'r', 'e', 's', 'o', 'u', 'r', 'c', 'e', 0x80) // {"resource":{}}
-	out = append(out, 0x81, 0xa1, 'a', 0x01)                                   // {"a":1}
+	out = append(out, 0x81, 0xa1, 'a', 0x01)                                    // {"a":1}
 	out = outputtest.AppendEvent(out, outputtest.V2, first)
 	out = outputtest.AppendEvent(out, outputtest.V2, first+1)
 	out = append(out, 0x92, 0x92)
