@@ -30,6 +30,17 @@ func (f Format) String() string {
 	return "stackdriver"
 }
 
+// source is the Source a record carrying this format's own keys is counted under.
+func (f Format) source() Source {
+	switch f {
+	case FormatDatadog:
+		return SourceDatadog
+	case FormatOTel:
+		return SourceOTel
+	}
+	return SourceGoogle
+}
+
 // config is the validated, immutable form of the properties.
 type config struct {
 	format       Format

@@ -198,15 +198,21 @@ func lowerInto(buf *[maxKeyLen]byte, s []byte) ([]byte, bool) {
 }
 
 // classify returns the meaning of key (inside a map named parent, "" at the top level).
-// top says whether meta keys (level, time, source location) count at this depth.
+// top says whether meta keys (level, time, source location) count at this depth; a meta key
+// spelled with its parent ("log.level" as {"log": {"level": ...}}) counts one level down.
 func classify(parent, key []byte, top bool) field {
+	return classifyAt(parent, key, top, false)
+}
+
+// classifyAt is classify where parentTop says the parent map sits at the top level.
+func classifyAt(parent, key []byte, top, parentTop bool) field {
 	var buf [maxKeyLen]byte
 	if len(parent) > 0 && len(parent)+1+len(key) <= maxKeyLen {
 		n := copy(buf[:], parent)
 		buf[n] = '.'
 		copy(buf[n+1:], key)
 		full, _ := lowerInto(&buf, buf[:n+1+len(key)])
-		if fi, ok := keyTable[string(full)]; ok && (top || !fi.meta) {
+		if fi, ok := keyTable[string(full)]; ok && (parentTop || !fi.meta) {
 			return fi.f
 		}
 	}

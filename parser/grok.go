@@ -110,8 +110,9 @@ func buildGrok(p map[string]string) ([]grokRule, error) {
 	return rules, nil
 }
 
-// compileGrok accepts an expression as written in a Fluent Bit config, or as a quoted string
-// literal copied from a DataKit pipeline ("...\\[..."), whose escapes are then undone.
+// compileGrok accepts an expression as written in a Fluent Bit config, or as the string
+// literal of a DataKit pipeline's grok() call: quoted ("...\\[..."), or unquoted with every
+// backslash doubled, in which case the literal's escaping is undone ("\\[" is "\[").
 func compileGrok(lib *grok.Library, expr string) (*grok.Pattern, error) {
 	expr = strings.TrimSpace(expr)
 	if len(expr) >= 2 && (expr[0] == '"' || expr[0] == '\'') && expr[len(expr)-1] == expr[0] {
@@ -125,13 +126,31 @@ func compileGrok(lib *grok.Library, expr string) (*grok.Pattern, error) {
 		}
 		return lib.Compile(inner)
 	}
-	pat, err := lib.Compile(expr)
-	if err != nil && strings.Contains(expr, `\\`) {
-		if p2, err2 := lib.Compile(strings.ReplaceAll(expr, `\\`, `\`)); err2 == nil {
-			return p2, nil
-		}
+	if literalEscaped(expr) {
+		return lib.Compile(strings.ReplaceAll(expr, `\\`, `\`))
 	}
-	return pat, err
+	return lib.Compile(expr)
+}
+
+// literalEscaped reports whether expr has backslashes and every one of them is doubled:
+// the mark of a pattern copied out of a quoted string literal.
+func literalEscaped(expr string) bool {
+	seen := false
+	for i := 0; i < len(expr); i++ {
+		if expr[i] != '\\' {
+			continue
+		}
+		j := i
+		for j < len(expr) && expr[j] == '\\' {
+			j++
+		}
+		if (j-i)%2 != 0 {
+			return false
+		}
+		seen = true
+		i = j - 1
+	}
+	return seen
 }
 
 // maxGrokCaps is the capture buffer the rules need.

@@ -241,7 +241,7 @@ func parseGoogleTrace(s []byte) (traceID, []byte, bool) {
 			return traceID{}, nil, false
 		}
 		project, s = rest[:i], rest[i+len("/traces/"):]
-		if bytes.IndexByte(project, '/') >= 0 {
+		if !projectIDPattern.Match(project) {
 			return traceID{}, nil, false
 		}
 	}

@@ -93,7 +93,11 @@ func rawEntry(tb testing.TB, b []byte, key string) []byte {
 	}
 	for i := uint32(0); i < n; i++ {
 		var k string
-		if k, b, err = msgp.ReadStringBytes(b); err != nil {
+		if msgp.NextType(b) == msgp.StrType {
+			if k, b, err = msgp.ReadStringBytes(b); err != nil {
+				tb.Fatal(err)
+			}
+		} else if b, err = msgp.Skip(b); err != nil {
 			tb.Fatal(err)
 		}
 		rest, err := msgp.Skip(b)

@@ -196,7 +196,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 	case '{':
 		f := fNone
 		if mightBeOurs(parent, key) {
-			f = classify(parent, key, top)
+			f = classifyAt(parent, key, top, depth == 1)
 		}
 		if f == fSourceLoc {
 			rest, ok := skipJSONValue(s)
@@ -211,10 +211,10 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		sc.path[depth] = key
 		return sc.walkJSONObject(s, depth+1, false)
 	case '[':
-		if !mightBeOurs(parent, key) || !isIDField(classify(parent, key, top)) {
+		if !mightBeOurs(parent, key) || !isIDField(classifyAt(parent, key, top, depth == 1)) {
 			return skipJSONValue(s)
 		}
-		f := classify(parent, key, top)
+		f := classifyAt(parent, key, top, depth == 1)
 		inner := skipWS(s[1:])
 		if len(inner) > 0 && inner[0] == '"' {
 			v, _, ok := sc.readJSONScalar(inner)
@@ -227,7 +227,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 	if !mightBeOurs(parent, key) {
 		return skipJSONValue(s)
 	}
-	f := classify(parent, key, top)
+	f := classifyAt(parent, key, top, depth == 1)
 	if f == fNone || f == fSourceLoc {
 		return skipJSONValue(s)
 	}

@@ -105,8 +105,8 @@ func (p *Processor) mergeable(record, key []byte, pl *plan, sc *scan) bool {
 func (p *Processor) countMerge(record []byte, pl *plan, sc *scan) (uint32, error) {
 	var n uint32
 	err := sc.forEachMember(sc.msg.s, func(key, val []byte) error {
-		if _, _, err := jsonmp.AppendMsgpack(nil, val); err != nil {
-			return fmt.Errorf("merge log: member %q: %w", key, err)
+		if _, rest, err := jsonmp.AppendMsgpack(nil, val); err != nil || len(skipWS(rest)) != 0 {
+			return fmt.Errorf("merge log: member %q is not valid JSON: %v", key, err)
 		}
 		if p.mergeable(record, key, pl, sc) {
 			n++

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"math/bits"
 	"sync"
 )
 
@@ -24,7 +25,7 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 	}
 	msg := bytes.TrimSpace(sc.msg.s)
 	if len(msg) > 0 && msg[0] == '{' {
-		_, sc.msgJSON = sc.walkJSONObject(msg, 0, true)
+		sc.scanMessageJSON(msg)
 	}
 	win, invalid := sc.resolve()
 	fromGrok, textScanned := false, false
@@ -34,7 +35,10 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 			sc.runGrok(msg)
 			if sc.grokVals[gTrace].set() {
 				c := sc.grokCandidate()
-				if c.status == idInvalid || c.spanBad {
+				if c.spanBad {
+					c.status = idInvalid
+				}
+				if c.status == idInvalid {
 					invalid = true
 				}
 				if c.status == idOK {
@@ -152,4 +156,20 @@ func (sc *scan) eventTime(msg []byte, fromGrok bool) (EventTime, bool) {
 		}
 	}
 	return EventTime{}, false
+}
+
+// scanMessageJSON scans the app's JSON line. When the line turns out not to be well-formed
+// JSON, whatever the partial scan found is forgotten: the line is then read as text.
+func (sc *scan) scanMessageJSON(msg []byte) {
+	before := sc.set
+	kt, ks, kS := sc.keyTrace, sc.keySpan, sc.keySampled
+	_, sc.msgJSON = sc.walkJSONObject(msg, 0, true)
+	if sc.msgJSON {
+		return
+	}
+	for m := sc.set &^ before; m != 0; m &= m - 1 {
+		sc.vals[bits.TrailingZeros64(m)] = value{}
+	}
+	sc.set = before
+	sc.keyTrace, sc.keySpan, sc.keySampled = kt, ks, kS
 }

@@ -142,6 +142,8 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		c.ctx.sampled = readSampled(sc.keySampled)
 		return c, true
 	case 1:
+		return sc.outputCandidate()
+	case 2:
 		if !v[fGoogleTrace].set() {
 			return candidate{}, false
 		}
@@ -164,7 +166,7 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		c.spanBad = st == idInvalid
 		c.ctx.sampled = readSampled(v[fGoogleSampled])
 		return c, true
-	case 2:
+	case 3:
 		if !v[fDDTrace].set() {
 			return candidate{}, false
 		}
@@ -175,7 +177,7 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 			}
 		}
 		return c, true
-	case 3:
+	case 4:
 		if !v[fOTelTrace].set() {
 			return candidate{}, false
 		}
@@ -186,7 +188,7 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 			c.ctx.sampled = readSampled(v[fOTelSampled])
 		}
 		return c, true
-	case 4:
+	case 5:
 		if !v[fECSTrace].set() {
 			return candidate{}, false
 		}
@@ -195,11 +197,11 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 			sv = v[fECSTransaction]
 		}
 		return ids(SourceECS, v[fECSTrace], radixHex, sv, radixHex), true
-	case 5:
-		return headerCandidate(SourceTraceparent, v[fTraceparent], parseTraceparent)
 	case 6:
-		return headerCandidate(SourceB3, v[fB3], parseB3Single)
+		return headerCandidate(SourceTraceparent, v[fTraceparent], parseTraceparent)
 	case 7:
+		return headerCandidate(SourceB3, v[fB3], parseB3Single)
+	case 8:
 		if !v[fB3Trace].set() {
 			return candidate{}, false
 		}
@@ -209,13 +211,13 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 			c.ctx.sampled = triTrue
 		}
 		return c, true
-	case 8:
-		return headerCandidate(SourceXRay, v[fXRay], parseXRay)
 	case 9:
-		return headerCandidate(SourceJaeger, v[fJaeger], parseJaeger)
+		return headerCandidate(SourceXRay, v[fXRay], parseXRay)
 	case 10:
-		return headerCandidate(SourceCloudTrace, v[fCloudTrace], parseCloudTrace)
+		return headerCandidate(SourceJaeger, v[fJaeger], parseJaeger)
 	case 11:
+		return headerCandidate(SourceCloudTrace, v[fCloudTrace], parseCloudTrace)
+	case 12:
 		if !v[fDDHdrTrace].set() {
 			return candidate{}, false
 		}
@@ -241,15 +243,18 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 	return candidate{}, false
 }
 
-const numCandidates = 12
+const numCandidates = 13
 
 // candidateTrigger is the field whose presence makes candidate i worth reading.
-var candidateTrigger = [numCandidates]field{fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace}
+var candidateTrigger = [numCandidates]field{fNone, fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace}
 
 // mayHave reports cheaply whether candidate i has anything to read.
 func (sc *scan) mayHave(i int) bool {
-	if i == 0 {
+	switch i {
+	case 0:
 		return sc.keyTrace.set()
+	case 1:
+		return sc.outVals[outTrace].set()
 	}
 	return sc.set&(1<<candidateTrigger[i]) != 0
 }
@@ -280,7 +285,11 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		if !ok {
 			continue
 		}
-		if c.status == idInvalid || c.spanBad {
+		if c.spanBad {
+			// A malformed span next to a good trace means the pair cannot be trusted: no link.
+			c.status = idInvalid
+		}
+		if c.status == idInvalid {
 			invalid = true
 		}
 		if found < 0 && c.status == idOK {
@@ -290,7 +299,8 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 	if found < 0 {
 		return candidate{}, invalid
 	}
-	if win.ctx.span != 0 && win.ctx.sampled != triUnknown {
+	if found == 1 || win.ctx.span != 0 && win.ctx.sampled != triUnknown {
+		// A record already rewritten keeps exactly what its output keys say.
 		return win, invalid
 	}
 	for i := 0; i < numCandidates; i++ {
@@ -301,7 +311,7 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		if !ok || c.status != idOK || c.ctx.trace != win.ctx.trace {
 			continue
 		}
-		if win.ctx.span == 0 && c.ctx.span != 0 && !win.spanBad {
+		if win.ctx.span == 0 && c.ctx.span != 0 {
 			win.ctx.span = c.ctx.span
 		}
 		if win.ctx.sampled == triUnknown {
@@ -309,4 +319,35 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		}
 	}
 	return win, invalid
+}
+
+// outputCandidate reads the record's own output keys: the trace context of a record that
+// tracelink (or the application, in the target's own format) already wrote.
+func (sc *scan) outputCandidate() (candidate, bool) {
+	tv := sc.outVals[outTrace]
+	if !tv.set() {
+		return candidate{}, false
+	}
+	c := candidate{source: sc.cfg.format.source()}
+	sv, sampled := sc.outVals[outSpan], sc.outVals[outSampled]
+	switch sc.cfg.format {
+	case FormatStackdriver:
+		c.status = idInvalid
+		if tv.kind == vkString {
+			if t, project, ok := parseGoogleTrace(tv.s); ok {
+				c.ctx.trace, c.project, c.status = t, project, idOK
+			}
+		}
+		if c.status == idOK {
+			var st idStatus
+			c.ctx.span, st = readSpan(sv, radixHex)
+			c.spanBad = st == idInvalid
+		}
+	case FormatDatadog:
+		c = ids(c.source, tv, radixDatadog, sv, radixDecimal)
+	default:
+		c = ids(c.source, tv, radixAuto, sv, radixAuto)
+	}
+	c.ctx.sampled = readSampled(sampled)
+	return c, true
 }

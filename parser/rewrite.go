@@ -38,6 +38,16 @@ func (sc *scan) notePresent(key []byte) {
 	}
 }
 
+// outIDIndex returns 0, 1 or 2 when key is the output trace, span or sampled key, else -1.
+func (sc *scan) outIDIndex(key []byte) int {
+	for i := outTrace; i <= outSampled; i++ {
+		if name := sc.cfg.keys[i]; name != "" && len(name) == len(key) && name == string(key) {
+			return i
+		}
+	}
+	return -1
+}
+
 // plan is what the rewrite writes.
 type plan struct {
 	win   candidate

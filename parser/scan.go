@@ -46,6 +46,8 @@ type scan struct {
 	set  uint64 // bit f set when vals[f] holds a value
 	// explicit Trace_Key / Span_Key / Sampled_Key values
 	keyTrace, keySpan, keySampled value
+	// the values under the output keys at the top level (a record tracelink already rewrote)
+	outVals [3]value
 	// the message field (log/message/msg or Message_Key) at the top level
 	msg      value
 	msgKey   []byte
@@ -74,6 +76,7 @@ func (sc *scan) reset(cfg *config) {
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgIsObj, sc.msgJSON = value{}, nil, 1<<30, false, false
 	sc.present = [numOut]bool{}
+	sc.outVals = [3]value{}
 	sc.ddNested = false
 	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
 	if len(cfg.grok) > 0 {
@@ -165,6 +168,13 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 		}
 		if depth == 0 {
 			sc.notePresent(key)
+			if o := sc.outIDIndex(key); o >= 0 && !sc.outVals[o].set() {
+				v, rest, err := readMsgpackScalar(b)
+				if err != nil {
+					return rest, err
+				}
+				sc.outVals[o] = v
+			}
 		}
 		if b, err = sc.onMsgpackEntry(b, key, parent, depth, top); err != nil {
 			return b, err
@@ -216,7 +226,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		}
 		f := fNone
 		if mightBeOurs(parent, key) {
-			f = classify(parent, key, top)
+			f = classifyAt(parent, key, top, depth == 1)
 		}
 		if f == fSourceLoc {
 			raw, rest, err := rawValue(b)
@@ -240,7 +250,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 	if !mightBeOurs(parent, key) {
 		return msgp.Skip(b)
 	}
-	f := classify(parent, key, top)
+	f := classifyAt(parent, key, top, depth == 1)
 	if f == fNone || f == fSourceLoc {
 		return msgp.Skip(b)
 	}
