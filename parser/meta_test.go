@@ -54,8 +54,8 @@ func TestGrokRadixFromPattern(t *testing.T) {
 
 func TestSeverity(t *testing.T) {
 	cases := []struct {
-		key   string
-		val   any
+		key              string
+		val              any
 		google, dd, otel string
 	}{
 		{"level", "WARN", "WARNING", "warning", "WARN"},
