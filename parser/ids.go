@@ -74,8 +74,16 @@ func parseDec128(s []byte) (traceID, bool) {
 		}
 		return traceID{lo: v}, true
 	}
-	var hi, lo uint64
-	for _, c := range s {
+	// The first 19 digits fit in a uint64; the rest need 128-bit steps.
+	var lo uint64
+	for _, c := range s[:19] {
+		if c < '0' || c > '9' {
+			return traceID{}, false
+		}
+		lo = lo*10 + uint64(c-'0')
+	}
+	var hi uint64
+	for _, c := range s[19:] {
 		if c < '0' || c > '9' {
 			return traceID{}, false
 		}

@@ -19,6 +19,7 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 	sc.reset(&p.cfg)
 	var res Result
 
+	sc.recLen = len(record)
 	rest, err := sc.walkMsgpackMap(record, 0, true)
 	if err != nil || len(rest) != 0 {
 		return append(dst, record...), res

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"bytes"
+	"errors"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -34,6 +35,7 @@ func (sc *scan) notePresent(key []byte) {
 	for i := range sc.cfg.keys {
 		if name := sc.cfg.keys[i]; len(name) == len(key) && name == string(key) {
 			sc.present[i] = true
+			sc.anyPresent = true
 		}
 	}
 }
@@ -130,9 +132,12 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 // rewrite appends the rewritten record to dst.
 func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, error) {
 	c := &p.cfg
-	n, body, err := msgp.ReadMapHeaderBytes(record)
+	n, _, err := msgp.ReadMapHeaderBytes(record)
 	if err != nil {
 		return dst, err
+	}
+	if int(n) != len(sc.entries) {
+		return dst, errEntries
 	}
 	nested := c.format == FormatDatadog && sc.ddNested && c.outTrace == "dd.trace_id"
 	total := n
@@ -155,39 +160,26 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 		}
 	}
 	dst = msgp.AppendMapHeader(dst, total)
-	for i := uint32(0); i < n; i++ {
-		start := body
-		var key []byte
-		if msgp.NextType(body) == msgp.StrType {
-			key, body, err = msgp.ReadStringZC(body)
-		} else {
-			body, err = msgp.Skip(body)
-		}
-		if err != nil {
-			return dst, err
-		}
-		valStart := body
-		if body, err = msgp.Skip(body); err != nil {
-			return dst, err
-		}
+	for _, e := range sc.entries {
+		key := e.key
 		if key != nil {
 			if merge && bytes.Equal(key, sc.msgKey) {
 				continue
 			}
 			if o := sc.ownedIndex(key, pl); o >= 0 {
-				dst = append(dst, start[:len(start)-len(valStart)]...)
+				dst = append(dst, record[e.start:e.val]...)
 				dst = p.appendOut(dst, o, pl, sc)
 				continue
 			}
-			if nested && string(key) == "dd" && msgp.NextType(valStart) == msgp.MapType {
-				dst = append(dst, start[:len(start)-len(valStart)]...)
-				if dst, err = p.rewriteDDMap(dst, valStart, pl, sc); err != nil {
+			if nested && string(key) == "dd" && msgp.NextType(record[e.val:]) == msgp.MapType {
+				dst = append(dst, record[e.start:e.val]...)
+				if dst, err = p.rewriteDDMap(dst, record[e.val:e.end], pl, sc); err != nil {
 					return dst, err
 				}
 				continue
 			}
 		}
-		dst = append(dst, start[:len(start)-len(body)]...)
+		dst = append(dst, record[e.start:e.end]...)
 	}
 	for i := 0; i < numOut; i++ {
 		if !pl.want[i] || sc.present[i] || (nested && (i == outTrace || i == outSpan)) {
@@ -202,8 +194,15 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 	return dst, err
 }
 
+// errEntries means the walk did not record every entry (it cannot happen for a record the
+// walk accepted); the caller then passes the record on unchanged.
+var errEntries = errors.New("rewrite: entry count mismatch")
+
 // ownedIndex returns which wanted output key this record key is, or -1.
 func (sc *scan) ownedIndex(key []byte, pl *plan) int {
+	if !sc.anyPresent {
+		return -1
+	}
 	for i := 0; i < numOut; i++ {
 		if pl.want[i] && sc.present[i] && string(key) == sc.cfg.keys[i] {
 			if i >= outMessage {

@@ -36,6 +36,12 @@ func (v *value) float() float64 { return math.Float64frombits(v.u) }
 
 func (v *value) set() bool { return v.kind != vkNone }
 
+// entry locates one top-level record entry: key bytes and offsets into the record.
+type entry struct {
+	key             []byte // nil for a non-string key
+	start, val, end int
+}
+
 // maxDepth bounds how deep nested maps are searched for trace context.
 const maxDepth = 4
 
@@ -55,16 +61,19 @@ type scan struct {
 	msgIsObj bool
 	msgJSON  bool // the message held a JSON object that was scanned
 	// which output keys already exist at the top level (rewritten in place)
-	present   [numOut]bool
-	ddNested  bool // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
-	path      [maxDepth][]byte
-	unesc     []byte // scratch for unescaped JSON strings
-	out       []byte // scratch for formatted values
-	grokCaps  []int
-	grokVals  [numGrokFields]value
-	grokRadix [numGrokFields]radix
-	textLevel value
-	textTime  value
+	present    [numOut]bool
+	anyPresent bool
+	ddNested   bool // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
+	path       [maxDepth][]byte
+	entries    []entry // the record's top-level entries, as offsets into it
+	recLen     int     // length of the record being walked
+	unesc      []byte  // scratch for unescaped JSON strings
+	out        []byte  // scratch for formatted values
+	grokCaps   []int
+	grokVals   [numGrokFields]value
+	grokRadix  [numGrokFields]radix
+	textLevel  value
+	textTime   value
 }
 
 func (sc *scan) reset(cfg *config) {
@@ -76,9 +85,11 @@ func (sc *scan) reset(cfg *config) {
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgIsObj, sc.msgJSON = value{}, nil, 1<<30, false, false
 	sc.present = [numOut]bool{}
+	sc.anyPresent = false
 	sc.outVals = [3]value{}
 	sc.ddNested = false
 	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
+	sc.entries = sc.entries[:0]
 	if len(cfg.grok) > 0 {
 		sc.grokVals = [numGrokFields]value{}
 	}
@@ -148,6 +159,7 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 	}
 	for i := uint32(0); i < n; i++ {
 		var key []byte
+		start := len(b)
 		t := msgp.NextType(b)
 		if t == msgp.StrType {
 			key, b, err = msgp.ReadStringZC(b)
@@ -155,17 +167,25 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 			key, b, err = msgp.ReadBytesZC(b)
 		} else {
 			b, err = msgp.Skip(b) // non-string key: never ours
+			val := len(b)
 			if err == nil {
 				b, err = msgp.Skip(b)
 			}
 			if err != nil {
 				return b, err
 			}
+			if depth == 0 {
+				sc.entries = append(sc.entries, entry{start: sc.recLen - start, val: sc.recLen - val, end: sc.recLen - len(b)})
+			}
 			continue
 		}
 		if err != nil {
 			return b, err
 		}
+		if depth == 0 && t == msgp.BinType {
+			key = nil // a bin key is kept as it is, never matched
+		}
+		val := len(b)
 		if depth == 0 {
 			sc.notePresent(key)
 			if o := sc.outIDIndex(key); o >= 0 && !sc.outVals[o].set() {
@@ -178,6 +198,9 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 		}
 		if b, err = sc.onMsgpackEntry(b, key, parent, depth, top); err != nil {
 			return b, err
+		}
+		if depth == 0 {
+			sc.entries = append(sc.entries, entry{key: key, start: sc.recLen - start, val: sc.recLen - val, end: sc.recLen - len(b)})
 		}
 	}
 	return b, nil
