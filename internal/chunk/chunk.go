@@ -188,12 +188,12 @@ func decodeEvent(data []byte, off int, ev *Event) error {
 			}
 			return errAt(mpos, fmt.Sprintf("V2 metadata is %s, want a map", t), nil)
 		}
-		after, err := msgp.Skip(rest)
+		end, err := skip(data, mpos)
 		if err != nil {
-			return errAt(mpos, "V2 metadata map is malformed", err)
+			return errAt(end, "V2 metadata map is malformed", err)
 		}
-		ev.Metadata = rest[:len(rest)-len(after)]
-		rest = after
+		ev.Metadata = data[mpos:end]
+		rest = data[end:]
 	} else {
 		ev.Shape = ShapeV1
 		if rest, err = decodeTime(data, rest, ev); err != nil {
@@ -207,12 +207,12 @@ func decodeEvent(data []byte, off int, ev *Event) error {
 		}
 		return errAt(rpos, fmt.Sprintf("record is %s, want a map", t), nil)
 	}
-	after, err := msgp.Skip(rest)
+	end, err := skip(data, rpos)
 	if err != nil {
-		return errAt(rpos, "record map is malformed", err)
+		return errAt(end, "record map is malformed", err)
 	}
-	ev.Record = rest[:len(rest)-len(after)]
-	ev.Raw = b[:len(b)-len(after)]
+	ev.Record = data[rpos:end]
+	ev.Raw = data[off:end]
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // Hand-built msgpack pieces.
@@ -147,11 +149,11 @@ func TestWalkErrors(t *testing.T) {
 		{"ext of 4 bytes", []byte{0x92, 0xd6, 0x00, 0, 0, 0, 0, 0x80}, 1, "not an 8-byte EventTime"},
 		{"record not a map", []byte{0x92, 0x01, 0x91, 0x01}, 2, "record is array"},
 		{"metadata not a map", []byte{0x92, 0x92, 0x01, 0xc0, 0x80}, 3, "V2 metadata is nil"},
-		{"record truncated", []byte{0x92, 0x01, 0x81, 0xa1, 'k'}, 2, "record map is malformed"},
+		{"record truncated", []byte{0x92, 0x01, 0x81, 0xa1, 'k'}, 5, "record map is malformed"},
 		{"record missing", []byte{0x92, 0x01}, 2, "record missing"},
 		{"metadata missing", []byte{0x92, 0x92, 0x01}, 3, "metadata missing"},
 		{"eventtime truncated", []byte{0x92, 0xd7, 0x00, 0x01}, 1, "EventTime truncated"},
-		{"bad prefix in record", []byte{0x92, 0x01, 0x81, 0xc1, 0x01}, 2, "malformed"},
+		{"bad prefix in record", []byte{0x92, 0x01, 0x81, 0xc1, 0x01}, 3, "malformed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,6 +285,64 @@ func FuzzWalk(f *testing.F) {
 		}
 		if w.Err() != nil && !bytes.Equal(again, data[:w.Offset()]) {
 			t.Fatalf("events before the error do not re-encode to the prefix")
+		}
+	})
+}
+
+func TestSkip(t *testing.T) {
+	tests := []struct {
+		name string
+		b    []byte
+		end  int
+		err  bool
+	}{
+		{"fixint", []byte{0x05, 0xff}, 1, false},
+		{"negative fixint", []byte{0xe0}, 1, false},
+		{"fixstr", []byte{0xa2, 'h', 'i'}, 3, false},
+		{"str8", []byte{0xd9, 0x01, 'x'}, 3, false},
+		{"str16", []byte{0xda, 0x00, 0x01, 'x'}, 4, false},
+		{"str32", []byte{0xdb, 0, 0, 0, 1, 'x'}, 6, false},
+		{"bin8", []byte{0xc4, 0x02, 1, 2}, 4, false},
+		{"nested map", cat([]byte{0x82, 0xa1, 'a', 0x91, 0x80, 0xa1, 'b', 0xc0}), 8, false},
+		{"array16", []byte{0xdc, 0x00, 0x02, 0xc2, 0xc3}, 5, false},
+		{"map32", []byte{0xdf, 0, 0, 0, 1, 0x01, 0x02}, 7, false},
+		{"float64", []byte{0xcb, 0, 0, 0, 0, 0, 0, 0, 0}, 9, false},
+		{"fixext16", append([]byte{0xd8, 0x01}, make([]byte, 16)...), 18, false},
+		{"ext8", []byte{0xc7, 0x02, 0x05, 1, 2}, 5, false},
+		{"ext32", []byte{0xc9, 0, 0, 0, 1, 0x05, 1}, 7, false},
+		{"empty", nil, 0, true},
+		{"invalid c1", []byte{0x91, 0xc1}, 1, true},
+		{"str overruns", []byte{0x92, 0x01, 0xa5, 'a'}, 2, true},
+		{"map missing value", []byte{0x81, 0xa1, 'k'}, 3, true},
+		{"array32 claims too much", []byte{0xdd, 0xff, 0xff, 0xff, 0xff, 0x01}, 6, true},
+		{"str32 header cut", []byte{0xdb, 0, 0}, 0, true},
+	}
+	for _, tt := range tests {
+		end, err := skip(tt.b, 0)
+		if (err != nil) != tt.err || end != tt.end {
+			t.Errorf("%s: skip = %d, %v; want %d, error %v", tt.name, end, err, tt.end, tt.err)
+		}
+	}
+}
+
+// FuzzSkip checks skip against msgp.Skip, the reference.
+func FuzzSkip(f *testing.F) {
+	f.Add(cat(v1(evTime, recHi), v2(evTime, metaM, recK1)))
+	f.Add([]byte{0xdf, 0, 0, 0, 1, 0xd9, 1, 'k', 0xc7, 0x01, 0x00, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		end, err := skip(b, 0)
+		rest, refErr := msgp.Skip(b)
+		if errors.Is(refErr, msgp.ErrRecursion) {
+			return // skip has no depth limit
+		}
+		if (err == nil) != (refErr == nil) {
+			t.Fatalf("skip err %v, msgp.Skip err %v", err, refErr)
+		}
+		if err == nil && end != len(b)-len(rest) {
+			t.Fatalf("skip ends at %d, msgp.Skip at %d", end, len(b)-len(rest))
+		}
+		if err != nil && (end < 0 || end > len(b)) {
+			t.Fatalf("error offset %d outside [0, %d]", end, len(b))
 		}
 	})
 }
