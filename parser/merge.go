@@ -108,6 +108,13 @@ func (p *Processor) countMerge(record []byte, pl *plan, sc *scan) (uint32, error
 		if _, rest, err := jsonmp.AppendMsgpack(nil, val); err != nil || len(skipWS(rest)) != 0 {
 			return fmt.Errorf("merge log: member %q is not valid JSON: %v", key, err)
 		}
+		for i := outTrace; i <= outSourceLoc; i++ {
+			if !pl.want[i] && p.cfg.keys[i] != "" && string(key) == p.cfg.keys[i] {
+				// The member would land on a key tracelink owns but is not writing: lifting it
+				// would make it look like tracelink's own output. Keep the line unmerged.
+				return fmt.Errorf("merge log: member %q collides with an output key", key)
+			}
+		}
 		if p.mergeable(record, key, pl, sc) {
 			n++
 		}
