@@ -20,6 +20,7 @@ import "C"
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -147,10 +148,10 @@ type registry struct {
 
 	mu        sync.RWMutex
 	instances map[int]*tlout.Instance
-	started   int // instances started so far: names tracelink.0, tracelink.1, ...
+	started   int // instances started since the registry was last empty: names tracelink.0, tracelink.1, ...
 }
 
-func newRegistry(logw, stdout *os.File) *registry {
+func newRegistry(logw, stdout io.Writer) *registry {
 	return &registry{
 		logw:      &tlout.SyncWriter{W: logw},
 		stdout:    &tlout.SyncWriter{W: stdout},
@@ -198,6 +199,9 @@ func (r *registry) remove(handle int) {
 	r.mu.Lock()
 	in := r.instances[handle]
 	delete(r.instances, handle)
+	if len(r.instances) == 0 {
+		r.started = 0 // a hot reload starts its instances at tracelink.0 again, like Fluent Bit
+	}
 	r.mu.Unlock()
 	if in != nil {
 		if err := in.Close(); err != nil {
@@ -210,6 +214,7 @@ func (r *registry) removeAll() {
 	r.mu.Lock()
 	all := r.instances
 	r.instances = make(map[int]*tlout.Instance)
+	r.started = 0
 	r.mu.Unlock()
 	for _, in := range all {
 		if err := in.Close(); err != nil {
