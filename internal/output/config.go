@@ -189,25 +189,39 @@ func checkMatch(match, matchRegex, tagPrefix string) error {
 		return fmt.Errorf("property Match %q also matches the tags this output sends back (%s<tag>): the records would loop through tracelink forever; narrow Match or change Tag_Prefix", match, tagPrefix)
 	}
 	if matchRegex != "" {
-		re, err := regexp.Compile(matchRegex)
+		// Fluent Bit runs Match_Regex with onig_match: anchored at the start of the tag,
+		// and only a non-empty match counts (src/flb_router.c).
+		re, err := regexp.Compile(`^(?:` + matchRegex + `)`)
 		if err != nil {
 			return &parser.PropertyError{Property: "Match_Regex", Value: matchRegex, Accepted: "a regular expression", Err: err}
 		}
+		loop := func(tag string) bool {
+			loc := re.FindStringIndex(tag)
+			return loc != nil && loc[1] > 0
+		}
+		lit, _ := re.LiteralPrefix()
+		example := ""
+		if strings.HasPrefix(lit, tagPrefix) && len(lit) > len(tagPrefix) {
+			example = lit
+		}
 		for _, probe := range loopProbes {
-			if re.MatchString(tagPrefix + probe) {
-				return fmt.Errorf("property Match_Regex %q also matches the tags this output sends back (e.g. %q): the records would loop through tracelink forever; anchor the expression or change Tag_Prefix", matchRegex, tagPrefix+probe)
+			if example == "" && loop(tagPrefix+probe) {
+				example = tagPrefix + probe
 			}
+		}
+		if example != "" {
+			return fmt.Errorf("property Match_Regex %q also matches the tags this output sends back (e.g. %q): the records would loop through tracelink forever; make it exclude %s<tag> or change Tag_Prefix", matchRegex, example, tagPrefix)
 		}
 	}
 	return nil
 }
 
-// loopProbes are tag tails tried against Match_Regex: an exact decision for a regular
-// expression would need automaton intersection, and the runtime guard covers the rest.
+// loopProbes are tag tails tried against Match_Regex (besides its literal prefix): an exact
+// decision would need automaton intersection, and the runtime guard in Flush covers the rest.
 var loopProbes = []string{"", "x", "app", "app.log", "kube.var.log.containers.app_ns_c-0123.log", "tail.0", "docker.abc"}
 
 // globCanMatchPrefix reports whether the Fluent Bit wildcard pattern (where * matches any
-// run of characters) matches at least one tag that starts with prefix and has a
+// run of characters, case-sensitively, as in flb_router_match) matches at least one tag that starts with prefix and has a
 // non-empty rest.
 func globCanMatchPrefix(pattern, prefix string) bool {
 	// states[j] = pattern position j reachable after consuming a prefix of prefix.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -337,7 +338,9 @@ func TestConfigErrors(t *testing.T) {
 		{"Project_ID", "Bad_Project", "Google Cloud project id"},
 		{"Match", "*", "loop"},
 		{"Match", "traced.*", "loop"},
-		{"Match_Regex", "app", "loop"},
+		{"Match_Regex", ".*", "loop"},
+		{"Match_Regex", `traced\.kube\.app`, "loop"},
+		{"Match_Regex", "t", "loop"},
 		{"Match_Regex", "(", "regular expression"},
 	}
 	for _, tt := range tests {
@@ -355,7 +358,7 @@ func TestConfigErrors(t *testing.T) {
 			if !strings.Contains(strings.ToLower(msg), strings.ToLower(tt.prop)) || !strings.Contains(msg, tt.want) {
 				t.Errorf("error %q does not name the property %s and %q", msg, tt.prop, tt.want)
 			}
-			if len(tt.value) < 50 && !strings.Contains(msg, tt.value) {
+			if len(tt.value) < 50 && !strings.Contains(msg, tt.value) && !strings.Contains(msg, strconv.Quote(tt.value)) {
 				t.Errorf("error %q does not name the value %q", msg, tt.value)
 			}
 			if !strings.Contains(logs.String(), "[error] [output:tracelink:tracelink.3] configuration error") {
@@ -433,6 +436,8 @@ func TestLoopGuardAtInit(t *testing.T) {
 	for _, ok := range []map[string]string{
 		{"Match": "kube.*"},
 		{"Match_Regex": `^kube\.`},
+		{"Match_Regex": `kube\..*`},      // anchored at the start in Fluent Bit: traced.kube.x does not match
+		{"Match_Regex": `x*`},            // only an empty match on traced.*: not a match for Fluent Bit
 		{"Match": "*", "Emit": "stdout"}, // stdout sends nothing back
 	} {
 		props := map[string]string{"Format": "datadog", "Stats_Interval": "0"}
