@@ -1,6 +1,9 @@
 package parser
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 func skipWS(s []byte) []byte {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
@@ -12,16 +15,25 @@ func skipWS(s []byte) []byte {
 // jsonString splits a JSON string token at the start of s (which begins with '"').
 // raw is the content between the quotes, escaped says whether it holds backslashes.
 func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			return s[1:i], s[i+1:], escaped, true
-		case '\\':
-			escaped = true
-			i++
+	i := 1
+	for {
+		q := bytes.IndexByte(s[i:], '"')
+		if q < 0 {
+			return nil, nil, false, false
 		}
+		q += i
+		// The quote is escaped when an odd run of backslashes precedes it.
+		bs := 0
+		for j := q - 1; j >= 1 && s[j] == '\\'; j-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			raw = s[1:q]
+			return raw, s[q+1:], escaped || bytes.IndexByte(raw, '\\') >= 0, true
+		}
+		escaped = true
+		i = q + 1
 	}
-	return nil, nil, false, false
 }
 
 // unescapeJSON appends the unescaped form of a JSON string body to dst.
