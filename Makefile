@@ -6,7 +6,9 @@ GOFMT    ?= gofmt
 BUILD    := build
 PLUGIN   := $(BUILD)/out_tracelink.so
 CLI      := $(BUILD)/tracelink
-SAMPLES  := $(wildcard testdata/input/*.log)
+# Sample logs: one line per record; *.json.log files hold whole JSON records (read with -json).
+SAMPLES_JSON := $(wildcard testdata/input/*.json.log)
+SAMPLES      := $(filter-out $(SAMPLES_JSON),$(wildcard testdata/input/*.log))
 # How long each fuzz target runs under `make fuzz`.
 FUZZTIME ?= 10s
 
@@ -38,8 +40,10 @@ run: $(CLI)
 	@test -n "$(SAMPLES)" || { echo "no sample logs in testdata/input/" >&2; exit 1; }
 	@echo "== Cloud Logging (-p format=stackdriver -p project_id=demo-project) =="
 	@$(CLI) -p format=stackdriver -p project_id=demo-project $(SAMPLES)
+	@$(CLI) -json -p format=stackdriver -p project_id=demo-project $(SAMPLES_JSON)
 	@echo "== Datadog (-p format=datadog) =="
 	@$(CLI) -p format=datadog $(SAMPLES)
+	@$(CLI) -json -p format=datadog $(SAMPLES_JSON)
 
 ## test: go vet, then every test under the race detector (the ABI harness included)
 test:

@@ -162,22 +162,48 @@ var metaFields = map[string]field{
 	"logger.method_name":                    fFunction,
 }
 
-// keyTable merges keyFields (any depth) and metaFields (top level only) for one lookup per key.
-var keyTable = func() map[string]fieldInfo {
-	m := make(map[string]fieldInfo, len(keyFields)+len(metaFields))
-	for k, f := range metaFields {
-		m[k] = fieldInfo{f: f, meta: true}
-	}
-	for k, f := range keyFields {
-		m[k] = fieldInfo{f: f}
-	}
-	return m
-}()
+// keyEntry is one lowercased key of the tables with its meaning.
+type keyEntry struct {
+	name string
+	fieldInfo
+}
 
-// fieldInfo is a keyTable entry: meta fields count only at the top level.
+// fieldInfo is a key's meaning: meta fields count only at the top level.
 type fieldInfo struct {
 	f    field
 	meta bool
+}
+
+// keyIndex buckets the table keys by (length, first byte): a lookup compares a lowercased
+// key with the one or two entries of its bucket, without hashing.
+type keyIndex [32 * 32][]keyEntry
+
+func bucketOf(n int, first byte) int { return (n&31)<<5 | int(first&31) }
+
+var keyTable = func() *keyIndex {
+	idx := new(keyIndex)
+	add := func(m map[string]field, meta bool) {
+		for k, f := range m {
+			b := bucketOf(len(k), k[0])
+			idx[b] = append(idx[b], keyEntry{k, fieldInfo{f, meta}})
+		}
+	}
+	add(metaFields, true)
+	add(keyFields, false)
+	return idx
+}()
+
+// lookup finds a lowercased key.
+func (idx *keyIndex) lookup(k []byte) (fieldInfo, bool) {
+	if len(k) == 0 {
+		return fieldInfo{}, false
+	}
+	for _, e := range idx[bucketOf(len(k), k[0])] {
+		if len(e.name) == len(k) && e.name == string(k) {
+			return e.fieldInfo, true
+		}
+	}
+	return fieldInfo{}, false
 }
 
 // maxKeyLen bounds the keys worth classifying; longer keys are never ours.
@@ -212,7 +238,7 @@ func classifyAt(parent, key []byte, top, parentTop bool) field {
 		buf[n] = '.'
 		copy(buf[n+1:], key)
 		full, _ := lowerInto(&buf, buf[:n+1+len(key)])
-		if fi, ok := keyTable[string(full)]; ok && (parentTop || !fi.meta) {
+		if fi, ok := keyTable.lookup(full); ok && (parentTop || !fi.meta) {
 			return fi.f
 		}
 	}
@@ -220,7 +246,7 @@ func classifyAt(parent, key []byte, top, parentTop bool) field {
 	if !ok {
 		return fNone
 	}
-	if fi, ok := keyTable[string(k)]; ok && (top || !fi.meta) {
+	if fi, ok := keyTable.lookup(k); ok && (top || !fi.meta) {
 		return fi.f
 	}
 	return fNone

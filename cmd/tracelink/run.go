@@ -281,8 +281,7 @@ func (lk *linker) linkInput(in input, w *bufio.Writer) error {
 				return fmt.Errorf("%s:%d: %w", in.name, lineNo, err)
 			}
 		}
-		long = long[:0:0]
-		long = nil
+		long = nil // the next line starts afresh; a long line's buffer is not kept
 		if err != nil { // io.EOF
 			return nil
 		}
