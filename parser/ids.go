@@ -182,11 +182,20 @@ func parseSpanString(s []byte, r radix) (uint64, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// hexPairs holds the two lowercase hex digits of every byte value.
+var hexPairs = func() (t [512]byte) {
+	for i := 0; i < 256; i++ {
+		t[2*i], t[2*i+1] = hexDigits[i>>4], hexDigits[i&0xf]
+	}
+	return t
+}()
+
 func appendHex64(dst []byte, v uint64) []byte {
 	var b [16]byte
-	for i := 15; i >= 0; i-- {
-		b[i] = hexDigits[v&0xf]
-		v >>= 4
+	for i := 14; i >= 0; i -= 2 {
+		p := (v & 0xff) * 2
+		b[i], b[i+1] = hexPairs[p], hexPairs[p+1]
+		v >>= 8
 	}
 	return append(dst, b[:]...)
 }

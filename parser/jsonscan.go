@@ -15,6 +15,20 @@ func skipWS(s []byte) []byte {
 // jsonString splits a JSON string token at the start of s (which begins with '"').
 // raw is the content between the quotes, escaped says whether it holds backslashes.
 func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
+	// Keys and ids are short: a plain loop beats IndexByte's setup for them.
+	for i := 1; i < len(s) && i < 48; i++ {
+		switch s[i] {
+		case '"':
+			return s[1:i], s[i+1:], false, true
+		case '\\':
+			return jsonStringSlow(s)
+		}
+	}
+	return jsonStringSlow(s)
+}
+
+// jsonStringSlow is jsonString for long or escaped strings.
+func jsonStringSlow(s []byte) (raw, rest []byte, escaped, ok bool) {
 	i := 1
 	for {
 		q := bytes.IndexByte(s[i:], '"')
