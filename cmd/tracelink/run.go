@@ -281,7 +281,7 @@ func (lk *linker) linkInput(in input, w *bufio.Writer) error {
 				return fmt.Errorf("%s:%d: %w", in.name, lineNo, err)
 			}
 		}
-		long = nil // the next line starts afresh; a long line's buffer is not kept
+		long = nil      // the next line starts afresh; a long line's buffer is not kept
 		if err != nil { // io.EOF
 			return nil
 		}
