@@ -66,9 +66,13 @@ type config struct {
 	tracePrefix string
 }
 
-// projectIDPattern accepts Google Cloud project ids, including legacy domain-scoped ones
-// (example.com:my-project).
-var projectIDPattern = regexp.MustCompile(`^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+// projectIDPattern accepts what can stand between "projects/" and "/traces/" in a trace
+// resource name: Google Cloud project ids (my-project-123), legacy domain-scoped ones
+// (example.com:my-project), and the short names tests and examples use. Slashes, spaces
+// and other punctuation are refused.
+var projectIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.:_-]{0,99}$`)
+
+const projectIDAccepted = "a Google Cloud project id such as my-project-123 (letters, digits, - . : _; no slashes or spaces)"
 
 // metadataTimeout bounds the project lookup at build time.
 const metadataTimeout = 5 * time.Second
@@ -159,7 +163,7 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 		c.tracePrefix = "projects/" + c.project + "/traces/"
 	} else if v := strings.TrimSpace(p["project_id"]); v != "" {
 		if !projectIDPattern.MatchString(v) {
-			return nil, &PropertyError{Property: "Project_ID", Value: v, Accepted: "a Google Cloud project id: 6-30 lowercase letters, digits and hyphens, starting with a letter"}
+			return nil, &PropertyError{Property: "Project_ID", Value: v, Accepted: projectIDAccepted}
 		}
 		c.project = v
 	}
@@ -195,7 +199,7 @@ func keyPath(prop, v string) ([]string, error) {
 func resolveProject(prop string, bo buildOptions) (string, error) {
 	if v := strings.TrimSpace(prop); v != "" {
 		if !projectIDPattern.MatchString(v) {
-			return "", &PropertyError{Property: "Project_ID", Value: v, Accepted: "a Google Cloud project id: 6-30 lowercase letters, digits and hyphens, starting with a letter"}
+			return "", &PropertyError{Property: "Project_ID", Value: v, Accepted: projectIDAccepted}
 		}
 		return v, nil
 	}

@@ -15,7 +15,8 @@ func TestPropertyErrors(t *testing.T) {
 		wantInMsg []string
 	}{
 		{map[string]string{"Format": "splunk", "project_id": "my-project"}, []string{"Format", `"splunk"`, "stackdriver, datadog, otel"}},
-		{map[string]string{"format": "stackdriver", "Project_ID": "Bad_Project"}, []string{"Project_ID", `"Bad_Project"`, "project id"}},
+		{map[string]string{"format": "stackdriver", "Project_ID": "projects/x"}, []string{"Project_ID", `"projects/x"`, "project id"}},
+		{map[string]string{"format": "stackdriver", "Project_ID": "my project"}, []string{"Project_ID", `"my project"`}},
 		{map[string]string{"project_id": "my-project", "merge_log": "maybe"}, []string{"Merge_Log", `"maybe"`, "on, off"}},
 		{map[string]string{"project_id": "my-project", "severity": "2"}, []string{"Severity", `"2"`}},
 		{map[string]string{"project_id": "my-project", "source_location": "x"}, []string{"Source_Location"}},
@@ -85,6 +86,7 @@ func TestProjectResolution(t *testing.T) {
 		{"metadata fails", map[string]string{}, []Option{noEnv, failing}, "", "no metadata server"},
 		{"datadog needs none", map[string]string{"format": "datadog"}, []Option{noEnv}, "", ""},
 		{"domain-scoped", map[string]string{"project_id": "example.com:my-project"}, nil, "example.com:my-project", ""},
+		{"short names as in examples", map[string]string{"project_id": "P"}, nil, "P", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -30,6 +30,7 @@ const (
 	fGoogleTrace
 	fGoogleSpan
 	fGoogleSampled
+	fGoogleTraceValue // a "projects/P/traces/T" value under a key of another name
 	// Propagation headers.
 	fTraceparent
 	fB3

@@ -8,7 +8,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
-var googleTraceRE = regexp.MustCompile(`^projects/[a-z][a-z0-9.:-]*/traces/[0-9a-f]{32}$`)
+var googleTraceRE = regexp.MustCompile(`^projects/[A-Za-z0-9][A-Za-z0-9.:_-]{0,99}/traces/[0-9a-f]{32}$`)
 
 // checkProcess asserts the invariants every record must satisfy.
 func checkProcess(t *testing.T, procs []*Processor, rec []byte) {

@@ -250,10 +250,17 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		}
 		return skipJSONValue(s)
 	}
-	if !mightBeOurs(parent, key) {
-		return skipJSONValue(s)
+	f := fNone
+	if mightBeOurs(parent, key) {
+		f = classifyAt(parent, key, top, depth == 1)
 	}
-	f := classifyAt(parent, key, top, depth == 1)
+	if f == fNone && s[0] == '"' {
+		raw, rest, esc, ok := jsonString(s)
+		if ok && !esc && looksLikeTraceResource(raw) {
+			sc.keep(fGoogleTraceValue, value{kind: vkString, s: raw})
+		}
+		return rest, ok
+	}
 	if f == fNone || f == fSourceLoc {
 		return skipJSONValue(s)
 	}

@@ -240,13 +240,25 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		}
 		return c, true
 	}
+	if i == 13 {
+		return sc.resourceCandidate()
+	}
 	return candidate{}, false
 }
 
-const numCandidates = 13
+// resourceCandidate reads a trace resource name found under a key of another name.
+func (sc *scan) resourceCandidate() (candidate, bool) {
+	c := candidate{source: SourceGoogle, status: idInvalid}
+	if t, project, ok := parseGoogleTrace(sc.vals[fGoogleTraceValue].s); ok {
+		c.ctx.trace, c.project, c.status = t, project, idOK
+	}
+	return c, true
+}
+
+const numCandidates = 14
 
 // candidateTrigger is the field whose presence makes candidate i worth reading.
-var candidateTrigger = [numCandidates]field{fNone, fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace}
+var candidateTrigger = [numCandidates]field{fNone, fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace, fGoogleTraceValue}
 
 // mayHave reports cheaply whether candidate i has anything to read.
 func (sc *scan) mayHave(i int) bool {

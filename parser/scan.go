@@ -270,10 +270,17 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		sc.path[depth] = key
 		return sc.walkMsgpackMap(b, depth+1, false)
 	}
-	if !mightBeOurs(parent, key) {
-		return msgp.Skip(b)
+	f := fNone
+	if mightBeOurs(parent, key) {
+		f = classifyAt(parent, key, top, depth == 1)
 	}
-	f := classifyAt(parent, key, top, depth == 1)
+	if f == fNone && t == msgp.StrType {
+		v, rest, err := msgp.ReadStringZC(b)
+		if err == nil && looksLikeTraceResource(v) {
+			sc.keep(fGoogleTraceValue, value{kind: vkString, s: v})
+		}
+		return rest, err
+	}
 	if f == fNone || f == fSourceLoc {
 		return msgp.Skip(b)
 	}
@@ -307,6 +314,13 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		sc.keep(f, v)
 	}
 	return rest, nil
+}
+
+// looksLikeTraceResource is a cheap test for "projects/P/traces/<32 hex>" under a key of any
+// name (scraped or renamed logs lose the logging.googleapis.com/trace key, not the value).
+func looksLikeTraceResource(v []byte) bool {
+	return len(v) >= len("projects/a/traces/")+32 && len(v) <= 160 && v[0] == 'p' &&
+		bytes.HasPrefix(v, []byte("projects/")) && v[len(v)-33] == '/' && bytes.Contains(v, []byte("/traces/"))
 }
 
 // rawValue returns the bytes of the msgpack value at the start of b.

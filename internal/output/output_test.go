@@ -335,7 +335,7 @@ func TestConfigErrors(t *testing.T) {
 		{"Self_Hostname", strings.Repeat("h", 256), "255 bytes"},
 		{"Format", "splunk", "stackdriver, datadog, otel"},
 		{"Merge_Log", "maybe", "on, off"},
-		{"Project_ID", "Bad_Project", "Google Cloud project id"},
+		{"Project_ID", "bad/project", "Google Cloud project id"},
 		{"Match", "*", "loop"},
 		{"Match", "traced.*", "loop"},
 		{"Match_Regex", ".*", "loop"},
