@@ -264,9 +264,7 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	var fc flushCounts
 	entries, count := in.rewrite(fb, data, &fc)
 
-	ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
-	err := in.send.Send(ctx, in.cfg.tagPrefix+tag, entries, count)
-	cancel()
+	err := in.sendSplit(in.cfg.tagPrefix+tag, entries, count)
 	if err != nil {
 		in.counters.retries.Add(1)
 		in.log.logf(levelError, "could not deliver %d events (tag %q) to %s:%s, Fluent Bit will retry the chunk: %v",
@@ -275,6 +273,42 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	}
 	in.counters.delivered(&fc)
 	return FlushOK
+}
+
+// maxMessageBytes keeps every Forward message well under in_forward's default
+// buffer_max_size (6,144,000 bytes), which refuses larger messages without an ack: a chunk
+// that grew past it in the rewrite would otherwise be retried forever.
+const maxMessageBytes = 4 << 20
+
+// sendSplit sends entries as one message, or as several at event boundaries when they are
+// larger than maxMessageBytes. It succeeds only when every message was acknowledged; a
+// retry then re-sends the whole chunk (at-least-once).
+func (in *Instance) sendSplit(tag string, entries []byte, count int) error {
+	send := func(part []byte, n int) error {
+		ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
+		defer cancel()
+		return in.send.Send(ctx, tag, part, n)
+	}
+	if len(entries) <= maxMessageBytes {
+		return send(entries, count)
+	}
+	w := chunk.NewWalker(entries)
+	var ev chunk.Event
+	start, n := 0, 0
+	for w.Next(&ev) {
+		if n > 0 && ev.Offset+len(ev.Raw)-start > maxMessageBytes {
+			if err := send(entries[start:ev.Offset], n); err != nil {
+				return err
+			}
+			start, n = ev.Offset, 0
+		}
+		n++
+	}
+	if w.Err() != nil {
+		// Not walkable (a malformed chunk passed on as is): one message, as it came.
+		return send(entries[start:], count)
+	}
+	return send(entries[start:], n)
 }
 
 func (in *Instance) putBuffer(fb *flushBuffer) {

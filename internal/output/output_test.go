@@ -99,18 +99,6 @@ func topKeys(t *testing.T, rec []byte) map[string]bool {
 	return keys
 }
 
-// parserLinks reports whether the parser in the tree links the generated records (false
-// while the core is a pass-through placeholder).
-func parserLinks(t *testing.T) bool {
-	t.Helper()
-	proc, err := parser.New(map[string]string{"Format": "datadog"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, res := proc.Process(nil, outputtest.AppendRecord(nil, 1))
-	return res.Linked()
-}
-
 func TestFlushDeliversEveryRecordOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -147,23 +135,19 @@ func TestFlushDeliversEveryRecordOnce(t *testing.T) {
 					t.Errorf("record %d arrived %d times", seq, n)
 				}
 			}
-			if parserLinks(t) {
-				for i, e := range got {
-					w := chunk.NewWalker(e)
-					var ev chunk.Event
-					w.Next(&ev)
-					if ev.IsGroup() {
-						continue
-					}
-					if k := topKeys(t, ev.Record); !k["dd.trace_id"] || !k["dd.span_id"] {
-						t.Errorf("entry %d not linked: keys %v", i, k)
-					}
+			for i, e := range got {
+				w := chunk.NewWalker(e)
+				var ev chunk.Event
+				w.Next(&ev)
+				if ev.IsGroup() {
+					continue
 				}
-				if st := in.Stats(); st.LinkedTotal() != st.Records {
-					t.Errorf("stats: %s; want every record linked", st)
+				if k := topKeys(t, ev.Record); !k["dd.trace_id"] || !k["dd.span_id"] {
+					t.Errorf("entry %d not linked: keys %v", i, k)
 				}
-			} else {
-				t.Log("parser core is still a pass-through: linked fields not checked")
+			}
+			if st := in.Stats(); st.LinkedTotal() != st.Records {
+				t.Errorf("stats: %s; want every record linked", st)
 			}
 			st := in.Stats()
 			wantRecords := uint64(len(seen))
@@ -703,5 +687,39 @@ func TestCoreAndSinkPropertiesAsked(t *testing.T) {
 		if names[reserved] {
 			t.Errorf("property %s is reserved by Fluent Bit and never reaches a Go plugin", reserved)
 		}
+	}
+}
+
+func TestFlushSplitsLargeChunks(t *testing.T) {
+	srv := forwardtest.NewUnix(t)
+	props := unixProps(srv)
+	in, _ := newTestInstance(t, "tracelink.0", props)
+	data := outputtest.Chunk(outputtest.V2, 0, 12000) // > maxMessageBytes once rewritten
+	if len(data) < maxMessageBytes {
+		t.Fatalf("test chunk of %d bytes is too small to need a split", len(data))
+	}
+	if got := in.Flush("kube.app", data); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK", got)
+	}
+	msgs := srv.Messages()
+	if len(msgs) < 2 {
+		t.Fatalf("got %d messages, want the chunk split in several", len(msgs))
+	}
+	total := 0
+	for _, m := range msgs {
+		if !m.Acked {
+			t.Error("message not acked")
+		}
+		size := 0
+		for _, e := range m.Entries {
+			size += len(e)
+		}
+		if size > maxMessageBytes {
+			t.Errorf("message of %d bytes exceeds %d", size, maxMessageBytes)
+		}
+		total += len(m.Entries)
+	}
+	if total != 12000 {
+		t.Errorf("received %d events, want 12000", total)
 	}
 }
