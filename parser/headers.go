@@ -32,7 +32,7 @@ func parseTraceparent(s []byte) (spanCtx, bool) {
 		return spanCtx{}, false
 	}
 	ver, ok := parseHex64(s[0:2])
-	if !ok || ver == 0xff || !allHex(s[0:2]) {
+	if !ok || ver == 0xff {
 		return spanCtx{}, false
 	}
 	// Version 00 has exactly four fields; later versions may append "-..." fields.
@@ -45,7 +45,7 @@ func parseTraceparent(s []byte) (spanCtx, bool) {
 	t, ok1 := parseHex128(s[3:35])
 	sp, ok2 := parseHex64(s[36:52])
 	fl, ok3 := parseHex64(s[53:55])
-	if !ok1 || !ok2 || !ok3 || !allHex(s[3:35]) || !allHex(s[36:52]) || !allHex(s[53:55]) {
+	if !ok1 || !ok2 || !ok3 {
 		return spanCtx{}, false
 	}
 	if t.isZero() || sp == 0 {

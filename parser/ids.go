@@ -17,16 +17,24 @@ const (
 	radixDatadog              // Datadog trace: exactly 32 characters -> hex, otherwise decimal
 )
 
-func hexVal(c byte) (uint64, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return uint64(c - '0'), true
-	case c >= 'a' && c <= 'f':
-		return uint64(c-'a') + 10, true
-	case c >= 'A' && c <= 'F':
-		return uint64(c-'A') + 10, true
+// hexTable maps a byte to its hex digit value, or 0xff.
+var hexTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
+
+func hexVal(c byte) (uint64, bool) {
+	v := hexTable[c]
+	return uint64(v), v != 0xff
 }
 
 // parseHex64 reads 1..16 hex digits.
@@ -36,11 +44,11 @@ func parseHex64(s []byte) (uint64, bool) {
 	}
 	var v uint64
 	for _, c := range s {
-		d, ok := hexVal(c)
-		if !ok {
+		d := hexTable[c]
+		if d == 0xff {
 			return 0, false
 		}
-		v = v<<4 | d
+		v = v<<4 | uint64(d)
 	}
 	return v, true
 }
@@ -133,7 +141,7 @@ func allHex(s []byte) bool {
 		return false
 	}
 	for _, c := range s {
-		if _, ok := hexVal(c); !ok {
+		if hexTable[c] == 0xff {
 			return false
 		}
 	}

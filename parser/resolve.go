@@ -260,6 +260,16 @@ const numCandidates = 14
 // candidateTrigger is the field whose presence makes candidate i worth reading.
 var candidateTrigger = [numCandidates]field{fNone, fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace, fGoogleTraceValue}
 
+// triggerMask has the bits of every candidate's trigger field.
+var triggerMask = func() (m uint64) {
+	for _, f := range candidateTrigger {
+		if f != fNone {
+			m |= 1 << f
+		}
+	}
+	return m
+}()
+
 // mayHave reports cheaply whether candidate i has anything to read.
 func (sc *scan) mayHave(i int) bool {
 	switch i {
@@ -288,6 +298,9 @@ func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (c
 // resolve picks the winning candidate and completes its span and sampled flag from other
 // sources that name the same trace. invalid reports whether any id value was refused.
 func (sc *scan) resolve() (win candidate, invalid bool) {
+	if sc.set&triggerMask == 0 && !sc.keyTrace.set() && !sc.outVals[outTrace].set() {
+		return candidate{}, false
+	}
 	found := -1
 	for i := 0; i < numCandidates; i++ {
 		if !sc.mayHave(i) {

@@ -6,6 +6,8 @@ import (
 	"math/bits"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/tracelink/tracelink/internal/chunk"
 )
 
 // valKind is the type of a value found in the record.
@@ -166,10 +168,10 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 		} else if t == msgp.BinType {
 			key, b, err = msgp.ReadBytesZC(b)
 		} else {
-			b, err = msgp.Skip(b) // non-string key: never ours
+			b, err = skipValue(b) // non-string key: never ours
 			val := len(b)
 			if err == nil {
-				b, err = msgp.Skip(b)
+				b, err = skipValue(b)
 			}
 			if err != nil {
 				return b, err
@@ -245,7 +247,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 	t := msgp.NextType(b)
 	if t == msgp.MapType {
 		if depth+1 >= maxDepth || (depth == 0 && string(key) == "kubernetes") {
-			return msgp.Skip(b)
+			return skipValue(b)
 		}
 		f := fNone
 		if mightBeOurs(parent, key) {
@@ -282,7 +284,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		return rest, err
 	}
 	if f == fNone || f == fSourceLoc {
-		return msgp.Skip(b)
+		return skipValue(b)
 	}
 	if t == msgp.ArrayType {
 		// Header dumps: {"Traceparent": ["00-..."]}: the first string counts.
@@ -300,7 +302,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 				sc.keep(f, v)
 				continue
 			}
-			if rest, err = msgp.Skip(rest); err != nil {
+			if rest, err = skipValue(rest); err != nil {
 				return rest, err
 			}
 		}
@@ -323,9 +325,18 @@ func looksLikeTraceResource(v []byte) bool {
 		bytes.HasPrefix(v, []byte("projects/")) && v[len(v)-33] == '/' && bytes.Contains(v, []byte("/traces/"))
 }
 
+// skipValue returns b after the msgpack value at its start.
+func skipValue(b []byte) ([]byte, error) {
+	n, err := chunk.SkipValue(b)
+	if err != nil {
+		return b[n:], err
+	}
+	return b[n:], nil
+}
+
 // rawValue returns the bytes of the msgpack value at the start of b.
 func rawValue(b []byte) (raw, rest []byte, err error) {
-	rest, err = msgp.Skip(b)
+	rest, err = skipValue(b)
 	if err != nil {
 		return nil, rest, err
 	}
@@ -367,7 +378,7 @@ func readMsgpackScalar(b []byte) (value, []byte, error) {
 		v.kind = vkBool
 		v.b, b, err = msgp.ReadBoolBytes(b)
 	default:
-		b, err = msgp.Skip(b)
+		b, err = skipValue(b)
 	}
 	return v, b, err
 }

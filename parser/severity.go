@@ -150,9 +150,9 @@ func textLineLevel(s []byte) level {
 	}
 	for tok := 0; tok < 6 && len(s) > 0; tok++ {
 		s = skipWS(s)
-		e := bytes.IndexAny(s, " \t")
-		if e < 0 {
-			e = len(s)
+		e := 0
+		for e < len(s) && s[e] != ' ' && s[e] != '\t' {
+			e++
 		}
 		w := trimPunct(s[:e])
 		s = s[e:]

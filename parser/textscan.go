@@ -2,9 +2,28 @@ package parser
 
 import "bytes"
 
-func isKeyChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-' || c == '@'
-}
+// Character classes of the text scanner, looked up in one table.
+const (
+	ccKey       = 1 << iota // may appear in a key
+	ccStop                  // ends any bare value
+	ccStopField             // ends a bare value that is not a header value (;)
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_' || b == '.' || b == '-' || b == '@' {
+			t[c] |= ccKey
+		}
+	}
+	for _, b := range []byte(" \t\n\r\"',])}>|") {
+		t[b] |= ccStop
+	}
+	t[';'] |= ccStopField
+	return t
+}()
+
+func isKeyChar(c byte) bool { return charClass[c]&ccKey != 0 }
 
 // headerValued fields hold structured header values whose own syntax uses ; = / : -.
 func headerValued(f field) bool {
@@ -17,14 +36,13 @@ func headerValued(f field) bool {
 
 // valueEnd returns where a bare (unquoted) value starting at s ends.
 func valueEnd(s []byte, header bool) int {
+	stop := uint8(ccStop | ccStopField)
+	if header {
+		stop = ccStop
+	}
 	for i, c := range s {
-		switch c {
-		case ' ', '\t', '\n', '\r', '"', '\'', ',', ']', ')', '}', '>', '|':
+		if charClass[c]&stop != 0 {
 			return i
-		case ';':
-			if !header {
-				return i
-			}
 		}
 	}
 	return len(s)
@@ -33,11 +51,29 @@ func valueEnd(s []byte, header bool) int {
 // scanText finds key=value, key="value", key: value and "key":"value" pairs in a text line,
 // plus Spring Sleuth's [app,trace,span] and a bare W3C traceparent.
 func (sc *scan) scanText(s []byte) {
+	// Jump from separator to separator: the next '=' and the next ':' are found with
+	// IndexByte and refreshed only once passed.
+	nextEq, nextColon := bytes.IndexByte(s, '='), bytes.IndexByte(s, ':')
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '=' && c != ':' {
-			continue
+		if nextEq >= 0 && nextEq < i {
+			if nextEq = bytes.IndexByte(s[i:], '='); nextEq >= 0 {
+				nextEq += i
+			}
 		}
+		if nextColon >= 0 && nextColon < i {
+			if nextColon = bytes.IndexByte(s[i:], ':'); nextColon >= 0 {
+				nextColon += i
+			}
+		}
+		switch {
+		case nextEq < 0 && nextColon < 0:
+			return
+		case nextColon < 0 || nextEq >= 0 && nextEq < nextColon:
+			i = nextEq
+		default:
+			i = nextColon
+		}
+		c := s[i]
 		j := i
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 			j--

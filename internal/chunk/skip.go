@@ -105,3 +105,7 @@ func skip(b []byte, off int) (int, error) {
 	}
 	return off, nil
 }
+
+// SkipValue returns the length of the msgpack value at the start of b. It is a faster
+// msgp.Skip (no recursion, one pass), for callers that walk records on a hot path.
+func SkipValue(b []byte) (int, error) { return skip(b, 0) }
