@@ -61,8 +61,9 @@ func benchProcess(b *testing.B, p *Processor, rec []byte) {
 	b.SetBytes(int64(len(rec)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	var s Scratch
 	for i := 0; i < b.N; i++ {
-		dst, _ = p.Process(dst[:0], rec)
+		dst, _ = p.ProcessWith(&s, dst[:0], rec)
 	}
 }
 

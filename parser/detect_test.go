@@ -225,3 +225,17 @@ func TestIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatedShortcut: a Scratch marked Validated gives the same output for valid records.
+func TestValidatedShortcut(t *testing.T) {
+	p := newProc(t)
+	for _, line := range []string{appJSONLine, seedDDTraceLine, "no trace here", w3cLine} {
+		rec := k8sRecord(line)
+		want, wantRes := p.Process(nil, rec)
+		s := Scratch{Validated: true}
+		got, gotRes := p.ProcessWith(&s, nil, rec)
+		if !bytes.Equal(got, want) || gotRes != wantRes {
+			t.Errorf("%q: validated shortcut differs", line)
+		}
+	}
+}

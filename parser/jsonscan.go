@@ -261,12 +261,16 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		}
 		return rest, ok
 	}
-	if f == fNone || f == fSourceLoc {
-		return skipJSONValue(s)
+	if f == fNone || f == fSourceLoc || sc.set&(1<<f) != 0 {
+		return skipJSONValue(s) // not ours, or the first occurrence already won
 	}
-	v, rest, ok := sc.readJSONScalar(s)
-	if ok && v.set() {
-		sc.keep(f, v)
+	slot := &sc.vals[f]
+	var rest []byte
+	var ok bool
+	if *slot, rest, ok = sc.readJSONScalar(s); ok && slot.set() {
+		sc.set |= 1 << f
+	} else {
+		*slot = value{}
 	}
 	return rest, ok
 }

@@ -6,17 +6,33 @@ import (
 	"sync"
 )
 
-var scanPool = sync.Pool{New: func() any {
-	return &scan{unesc: make([]byte, 0, 512), out: make([]byte, 0, 128)}
-}}
+var scratchPool = sync.Pool{New: func() any { return new(Scratch) }}
+
+// Scratch is the working memory of one Process call. Reusing one per goroutine (a flush
+// loop, a CLI) saves Process a pool round trip per record. The zero value is ready to use;
+// a Scratch must not be used by two goroutines at once.
+type Scratch struct {
+	sc scan
+	// Validated says the records given to ProcessWith were already checked to be single,
+	// well-formed msgpack maps (chunk.Walker does this for every event it returns), so the
+	// walk may skip re-validating what it does not read. Leave it false for other input.
+	Validated bool
+}
 
 // Process appends record (one msgpack map) to dst: rewritten when it carries a valid trace
 // context, byte-identical otherwise (no trace, invalid ids, or a record that is not a
-// well-formed map). It never fails; Result says what happened.
+// well-formed map). It never fails; Result says what happened. It is safe for concurrent use.
 func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
-	sc := scanPool.Get().(*scan)
-	defer scanPool.Put(sc)
+	s := scratchPool.Get().(*Scratch)
+	defer scratchPool.Put(s)
+	return p.ProcessWith(s, dst, record)
+}
+
+// ProcessWith is Process with caller-owned working memory.
+func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result) {
+	sc := &s.sc
 	sc.reset(&p.cfg)
+	sc.validated = s.Validated
 	var res Result
 
 	sc.recLen = len(record)
@@ -87,14 +103,14 @@ func (p *Processor) Process(dst, record []byte) ([]byte, Result) {
 	if fromGrok {
 		for _, g := range [...][2]int{{gMessage, outMessage}, {gService, outService}, {gEnv, outEnv}, {gVersion, outVersion}} {
 			if v := sc.grokVals[g[0]]; v.set() && !sc.present[g[1]] {
-				pl.extra[g[1]], pl.want[g[1]] = v.s, true
+				pl.extra[g[1]-outMessage], pl.want[g[1]] = v.s, true
 			}
 		}
 	} else if c.format == FormatDatadog && textScanned {
 		// dd.service/env/version found in a text line become attributes; structured ones already are.
 		for _, g := range [...][2]int{{int(fDDService), outService}, {int(fDDEnv), outEnv}, {int(fDDVersion), outVersion}} {
 			if v := sc.vals[g[0]]; v.kind == vkString && structured&(1<<g[0]) == 0 && !sc.present[g[1]] {
-				pl.extra[g[1]], pl.want[g[1]] = v.s, true
+				pl.extra[g[1]-outMessage], pl.want[g[1]] = v.s, true
 			}
 		}
 	}

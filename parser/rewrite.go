@@ -55,7 +55,7 @@ type plan struct {
 	win   candidate
 	level level
 	loc   sourceLoc
-	extra [numOut][]byte // message/service/env/version values from grok or text
+	extra [numOut - outMessage][]byte // message/service/env/version values from grok or text
 	want  [numOut]bool
 }
 
@@ -123,7 +123,7 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 		}
 		return dst
 	default:
-		return msgp.AppendStringFromBytes(dst, pl.extra[i])
+		return msgp.AppendStringFromBytes(dst, pl.extra[i-outMessage])
 	}
 	sc.out = b
 	return msgp.AppendStringFromBytes(dst, b)

@@ -65,6 +65,8 @@ type scan struct {
 	// which output keys already exist at the top level (rewritten in place)
 	present    [numOut]bool
 	anyPresent bool
+	validated  bool // the record is known to be one well-formed map (see Scratch.Validated)
+	lastEntry  bool // the walk is at the record's last top-level entry
 	ddNested   bool // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
 	path       [maxDepth][]byte
 	entries    []entry // the record's top-level entries, as offsets into it
@@ -162,6 +164,7 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 	for i := uint32(0); i < n; i++ {
 		var key []byte
 		start := len(b)
+		sc.lastEntry = depth == 0 && i == n-1
 		t := msgp.NextType(b)
 		if t == msgp.StrType {
 			key, b, err = msgp.ReadStringZC(b)
@@ -246,6 +249,11 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 	}
 	t := msgp.NextType(b)
 	if t == msgp.MapType {
+		if depth == 0 && string(key) == "kubernetes" && sc.lastEntry && sc.validated {
+			// Fluent Bit's kubernetes filter appends its map last; the chunk walker already
+			// checked the record, so the map simply runs to the record's end.
+			return b[len(b):], nil
+		}
 		if depth+1 >= maxDepth || (depth == 0 && string(key) == "kubernetes") {
 			return skipValue(b)
 		}

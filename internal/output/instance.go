@@ -115,8 +115,9 @@ type Instance struct {
 
 // flushBuffer is one flush's scratch space, reused through a sync.Pool.
 type flushBuffer struct {
-	out []byte // the rewritten chunk
-	rec []byte // the record being rewritten
+	out     []byte // the rewritten chunk
+	rec     []byte // the record being rewritten
+	scratch parser.Scratch
 }
 
 // New validates the properties of instance name and starts it. get returns a property's
@@ -344,6 +345,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		}
 	}()
 	out := fb.out[:0]
+	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
 	w := chunk.NewWalker(data)
 	var ev chunk.Event
 	for w.Next(&ev) {
@@ -356,7 +358,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 			in.hook()
 		}
 		var res parser.Result
-		fb.rec, res = in.proc.Process(fb.rec[:0], ev.Record)
+		fb.rec, res = in.proc.ProcessWith(&fb.scratch, fb.rec[:0], ev.Record)
 		fc.records++
 		if res.Linked() {
 			fc.linked[res.Source]++
