@@ -48,6 +48,7 @@ type config struct {
 	traceKey     []string // dotted path split; nil = detect
 	spanKey      []string
 	sampledKey   []string
+	hasKeys      bool   // any of Trace_Key, Span_Key, Sampled_Key is set
 	messageKey   string // "" = auto
 	mergeLog     bool
 	ddHex        bool
@@ -111,6 +112,7 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	if c.sampledKey, err = keyPath("Sampled_Key", p["sampled_key"]); err != nil {
 		return nil, err
 	}
+	c.hasKeys = c.traceKey != nil || c.spanKey != nil || c.sampledKey != nil
 	c.messageKey = strings.TrimSpace(p["message_key"])
 	if c.mergeLog, err = parseBool("Merge_Log", p["merge_log"], false); err != nil {
 		return nil, err

@@ -2,7 +2,8 @@ package parser
 
 import (
 	"bytes"
-	"unicode/utf8"
+
+	"github.com/tracelink/tracelink/internal/jsonmp"
 )
 
 func skipWS(s []byte) []byte {
@@ -52,55 +53,8 @@ func jsonStringSlow(s []byte) (raw, rest []byte, escaped, ok bool) {
 
 // unescapeJSON appends the unescaped form of a JSON string body to dst.
 func unescapeJSON(dst, raw []byte) ([]byte, bool) {
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return dst, false
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			dst = append(dst, raw[i])
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, ok := hex4(raw[i+1:])
-			if !ok {
-				return dst, false
-			}
-			i += 4
-			if r >= 0xd800 && r < 0xdc00 && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-				if r2, ok := hex4(raw[i+3:]); ok && r2 >= 0xdc00 && r2 < 0xe000 {
-					r = (r-0xd800)<<10 + (r2 - 0xdc00) + 0x10000
-					i += 6
-				}
-			}
-			dst = utf8.AppendRune(dst, r)
-		default:
-			return dst, false
-		}
-	}
-	return dst, true
-}
-
-func hex4(s []byte) (rune, bool) {
-	if len(s) < 4 {
-		return 0, false
-	}
-	v, ok := parseHex64(s[:4])
-	return rune(v), ok && allHex(s[:4])
+	out, err := jsonmp.AppendUnescaped(dst, raw)
+	return out, err == nil
 }
 
 // skipJSONValue returns the input after the JSON value at its start.
@@ -198,18 +152,8 @@ func (sc *scan) walkJSONObject(s []byte, depth int, top bool) ([]byte, bool) {
 
 // onJSONEntry handles one member; s starts at the value.
 func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte, bool) {
-	cfg := sc.cfg
-	if cfg.traceKey != nil || cfg.spanKey != nil || cfg.sampledKey != nil {
-		var slot *value
-		switch {
-		case sc.overrideMatch(cfg.traceKey, depth, key):
-			slot = &sc.keyTrace
-		case sc.overrideMatch(cfg.spanKey, depth, key):
-			slot = &sc.keySpan
-		case sc.overrideMatch(cfg.sampledKey, depth, key):
-			slot = &sc.keySampled
-		}
-		if slot != nil && !slot.set() {
+	if sc.cfg.hasKeys {
+		if slot := sc.overrideSlot(depth, key); slot != nil {
 			v, rest, ok := sc.readJSONScalar(s)
 			*slot = v
 			return rest, ok

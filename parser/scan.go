@@ -150,6 +150,24 @@ func (sc *scan) overrideMatch(keyPath []string, depth int, key []byte) bool {
 	return bytes.EqualFold(key, []byte(parts[depth]))
 }
 
+// overrideSlot returns the explicit-key slot (Trace_Key, Span_Key, Sampled_Key) the key at
+// this path fills, or nil when it fills none or the slot is already taken.
+func (sc *scan) overrideSlot(depth int, key []byte) *value {
+	var slot *value
+	switch cfg := sc.cfg; {
+	case sc.overrideMatch(cfg.traceKey, depth, key):
+		slot = &sc.keyTrace
+	case sc.overrideMatch(cfg.spanKey, depth, key):
+		slot = &sc.keySpan
+	case sc.overrideMatch(cfg.sampledKey, depth, key):
+		slot = &sc.keySampled
+	}
+	if slot != nil && slot.set() {
+		return nil
+	}
+	return slot
+}
+
 // walkMsgpackMap scans a msgpack map for trace context. depth 0 is the record itself.
 // It returns the bytes after the map.
 func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
@@ -213,19 +231,8 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 
 // onMsgpackEntry handles one key/value pair; b starts at the value.
 func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]byte, error) {
-	cfg := sc.cfg
-	override := cfg.traceKey != nil || cfg.spanKey != nil || cfg.sampledKey != nil
-	if override {
-		var slot *value
-		switch {
-		case sc.overrideMatch(cfg.traceKey, depth, key):
-			slot = &sc.keyTrace
-		case sc.overrideMatch(cfg.spanKey, depth, key):
-			slot = &sc.keySpan
-		case sc.overrideMatch(cfg.sampledKey, depth, key):
-			slot = &sc.keySampled
-		}
-		if slot != nil && !slot.set() {
+	if sc.cfg.hasKeys {
+		if slot := sc.overrideSlot(depth, key); slot != nil {
 			v, rest, err := readMsgpackScalar(b)
 			if err != nil {
 				return rest, err

@@ -434,3 +434,24 @@ func FuzzAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendUnescaped(t *testing.T) {
+	for _, c := range []struct {
+		body, want string
+		ok         bool
+	}{
+		{`plain`, "plain", true},
+		{`a\"b\\c\/d\n\t`, "a\"b\\c/d\n\t", true},
+		{`\u00e9\ud83d\ude00`, "é😀", true},
+		{`\ud83d`, "\ufffd", true},
+		{`trace\u005fid`, "trace_id", true},
+		{`bad\x`, "", false},
+		{`end\`, "", false},
+		{`\u12`, "", false},
+	} {
+		got, err := AppendUnescaped(nil, []byte(c.body))
+		if (err == nil) != c.ok || c.ok && string(got) != c.want {
+			t.Errorf("AppendUnescaped(%q) = %q, %v; want %q ok=%v", c.body, got, err, c.want, c.ok)
+		}
+	}
+}

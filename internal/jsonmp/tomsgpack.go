@@ -246,46 +246,10 @@ func appendStringSlow(dst, s []byte, i int) ([]byte, int, error) {
 			}
 			return finishHeader(dst, start, n, strHeader), j + 1, nil
 		case c == '\\':
-			if j+1 >= len(s) {
-				return dst, j, syntaxErr(j, "unterminated string")
+			var err error
+			if dst, j, err = appendEscape(dst, s, j); err != nil {
+				return dst, j, err
 			}
-			e := s[j+1]
-			switch e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'u':
-				r, ok := hex4(s, j+2)
-				if !ok {
-					return dst, j, syntaxErr(j, "invalid \\u escape")
-				}
-				j += 6
-				if utf16.IsSurrogate(r) {
-					// A valid pair becomes one rune; anything else is U+FFFD for this half.
-					if r2, ok := hex4(s, j+2); ok && j+1 < len(s) && s[j] == '\\' && s[j+1] == 'u' {
-						if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-							dst = utf8.AppendRune(dst, d)
-							j += 6
-							continue
-						}
-					}
-					r = utf8.RuneError
-				}
-				dst = utf8.AppendRune(dst, r)
-				continue
-			default:
-				return dst, j, syntaxErr(j, "invalid escape \\%c", e)
-			}
-			j += 2
 		case c < 0x20:
 			return dst, j, syntaxErr(j, "control character %#02x in string", c)
 		case c < utf8.RuneSelf:
@@ -305,6 +269,66 @@ func appendStringSlow(dst, s []byte, i int) ([]byte, int, error) {
 }
 
 // hex4 reads the 4 hex digits at s[i:i+4].
+// appendEscape decodes the escape sequence at s[j] (a backslash) onto dst and returns the
+// index after it. A \u escape naming half a surrogate pair that has no valid other half
+// becomes U+FFFD, as encoding/json does.
+func appendEscape(dst, s []byte, j int) ([]byte, int, error) {
+	if j+1 >= len(s) {
+		return dst, j, syntaxErr(j, "unterminated string")
+	}
+	e := s[j+1]
+	switch e {
+	case '"', '\\', '/':
+		dst = append(dst, e)
+	case 'b':
+		dst = append(dst, '\b')
+	case 'f':
+		dst = append(dst, '\f')
+	case 'n':
+		dst = append(dst, '\n')
+	case 'r':
+		dst = append(dst, '\r')
+	case 't':
+		dst = append(dst, '\t')
+	case 'u':
+		r, ok := hex4(s, j+2)
+		if !ok {
+			return dst, j, syntaxErr(j, "invalid \\u escape")
+		}
+		j += 6
+		if utf16.IsSurrogate(r) {
+			// A valid pair becomes one rune; anything else is U+FFFD for this half.
+			if r2, ok := hex4(s, j+2); ok && j+1 < len(s) && s[j] == '\\' && s[j+1] == 'u' {
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					return utf8.AppendRune(dst, d), j + 6, nil
+				}
+			}
+			r = utf8.RuneError
+		}
+		return utf8.AppendRune(dst, r), j, nil
+	default:
+		return dst, j, syntaxErr(j, "invalid escape \\%c", e)
+	}
+	return dst, j + 2, nil
+}
+
+// AppendUnescaped appends the text of a JSON string body (what stands between the quotes)
+// to dst, decoding its escapes exactly as AppendMsgpack does.
+func AppendUnescaped(dst, body []byte) ([]byte, error) {
+	for j := 0; j < len(body); {
+		if body[j] != '\\' {
+			dst = append(dst, body[j])
+			j++
+			continue
+		}
+		var err error
+		if dst, j, err = appendEscape(dst, body, j); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
 func hex4(s []byte, i int) (rune, bool) {
 	if i < 0 || i+4 > len(s) {
 		return 0, false
