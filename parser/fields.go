@@ -233,24 +233,55 @@ func classify(parent, key []byte, top bool) field {
 
 // classifyAt is classify where parentTop says the parent map sits at the top level.
 func classifyAt(parent, key []byte, top, parentTop bool) field {
-	var buf [maxKeyLen]byte
+	if len(key) == 0 || len(key) > maxKeyLen {
+		return fNone
+	}
 	if len(parent) > 0 && len(parent)+1+len(key) <= maxKeyLen {
-		n := copy(buf[:], parent)
-		buf[n] = '.'
-		copy(buf[n+1:], key)
-		full, _ := lowerInto(&buf, buf[:n+1+len(key)])
-		if fi, ok := keyTable.lookup(full); ok && (parentTop || !fi.meta) {
+		if fi, ok := keyTable.lookupJoined(parent, key); ok && (parentTop || !fi.meta) {
 			return fi.f
 		}
 	}
-	k, ok := lowerInto(&buf, key)
-	if !ok {
-		return fNone
-	}
-	if fi, ok := keyTable.lookup(k); ok && (top || !fi.meta) {
+	if fi, ok := keyTable.lookupJoined(nil, key); ok && (top || !fi.meta) {
 		return fi.f
 	}
 	return fNone
+}
+
+// foldEq compares b, ignoring ASCII case, with lower (already lowercase, same length).
+func foldEq(lower string, b []byte) bool {
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupJoined finds "parent.key" (or key alone when parent is nil), ignoring ASCII case,
+// without building the joined string.
+func (idx *keyIndex) lookupJoined(parent, key []byte) (fieldInfo, bool) {
+	n, first := len(key), key[0]
+	if parent != nil {
+		n, first = len(parent)+1+len(key), parent[0]
+	}
+	for _, e := range idx[bucketOf(n, first)] {
+		if len(e.name) != n {
+			continue
+		}
+		if parent != nil {
+			p := len(parent)
+			if e.name[p] != '.' || !foldEq(e.name[:p], parent) || !foldEq(e.name[p+1:], key) {
+				continue
+			}
+		} else if !foldEq(e.name, key) {
+			continue
+		}
+		return e.fieldInfo, true
+	}
+	return fieldInfo{}, false
 }
 
 // isIDField reports whether f carries trace context (as opposed to level/time/location).

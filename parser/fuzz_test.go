@@ -104,3 +104,32 @@ func FuzzHeaders(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJSONString checks the word-at-a-time string scanner against a byte loop.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"0123456789abcdef"`, `"dd.trace_id\\"`, `"unterminated`, `"x\\\"y" tail`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) == 0 || s[0] != '"' {
+			s = `"` + s
+		}
+		b := []byte(s)
+		raw, rest, _, ok := jsonString(b)
+		// Reference: the first unescaped quote after the opening one.
+		end := -1
+		for i := 1; i < len(b); i++ {
+			if b[i] == '\\' {
+				i++
+				continue
+			}
+			if b[i] == '"' {
+				end = i
+				break
+			}
+		}
+		if ok != (end >= 0) || ok && (len(raw) != end-1 || len(rest) != len(b)-end-1) {
+			t.Fatalf("%q: got ok=%v raw=%q, reference end %d", s, ok, raw, end)
+		}
+	})
+}

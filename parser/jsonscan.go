@@ -2,6 +2,8 @@ package parser
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 
 	"github.com/tracelink/tracelink/internal/jsonmp"
 )
@@ -16,8 +18,17 @@ func skipWS(s []byte) []byte {
 // jsonString splits a JSON string token at the start of s (which begins with '"').
 // raw is the content between the quotes, escaped says whether it holds backslashes.
 func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
-	// Keys and ids are short: a plain loop beats IndexByte's setup for them.
-	for i := 1; i < len(s) && i < 48; i++ {
+	// Eight bytes at a time: stop at the first '"' or '\\' (the lowest flagged byte of a
+	// word is exact; flags above it may be false, so only the lowest is used).
+	i := 1
+	for i+8 <= len(s) {
+		if m := quoteOrBackslash(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		i += 8
+	}
+	for ; i < len(s); i++ {
 		switch s[i] {
 		case '"':
 			return s[1:i], s[i+1:], false, true
@@ -25,7 +36,19 @@ func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
 			return jsonStringSlow(s)
 		}
 	}
-	return jsonStringSlow(s)
+	return nil, nil, false, false
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// quoteOrBackslash flags (high bit of the byte) the bytes of x that may be '"' or '\\'.
+func quoteOrBackslash(x uint64) uint64 {
+	q := x ^ (lowBits * '"')
+	b := x ^ (lowBits * '\\')
+	return ((q - lowBits) &^ q | (b - lowBits) &^ b) & highBits
 }
 
 // jsonStringSlow is jsonString for long or escaped strings.
@@ -208,13 +231,11 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 	if f == fNone || f == fSourceLoc || sc.set&(1<<f) != 0 {
 		return skipJSONValue(s) // not ours, or the first occurrence already won
 	}
-	slot := &sc.vals[f]
-	var rest []byte
-	var ok bool
-	if *slot, rest, ok = sc.readJSONScalar(s); ok && slot.set() {
+	rest, ok := sc.readJSONScalarInto(&sc.vals[f], s)
+	if ok && sc.vals[f].set() {
 		sc.set |= 1 << f
 	} else {
-		*slot = value{}
+		sc.vals[f] = value{}
 	}
 	return rest, ok
 }
@@ -222,24 +243,30 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 // readJSONScalar reads a string, number, true/false or null at the start of s.
 func (sc *scan) readJSONScalar(s []byte) (value, []byte, bool) {
 	var v value
+	rest, ok := sc.readJSONScalarInto(&v, s)
+	return v, rest, ok
+}
+
+// readJSONScalarInto is readJSONScalar writing into *v (which must be the zero value).
+func (sc *scan) readJSONScalarInto(v *value, s []byte) ([]byte, bool) {
 	if len(s) == 0 {
-		return v, s, false
+		return s, false
 	}
 	switch c := s[0]; {
 	case c == '"':
 		raw, rest, esc, ok := jsonString(s)
 		if !ok {
-			return v, s, false
+			return s, false
 		}
 		if esc {
 			start := len(sc.unesc)
 			if sc.unesc, ok = unescapeJSON(sc.unesc, raw); !ok {
-				return v, s, false
+				return s, false
 			}
 			raw = sc.unesc[start:]
 		}
 		v.kind, v.s = vkString, raw
-		return v, rest, true
+		return rest, true
 	case c == 't' || c == 'f' || c == 'n':
 		rest, ok := skipJSONValue(s)
 		lit := s[:len(s)-len(rest)]
@@ -250,16 +277,16 @@ func (sc *scan) readJSONScalar(s []byte) (value, []byte, bool) {
 			v.kind = vkBool
 		case "null":
 		default:
-			return v, s, false
+			return s, false
 		}
-		return v, rest, ok
+		return rest, ok
 	case c == '-' || (c >= '0' && c <= '9'):
 		rest, ok := skipJSONValue(s)
 		v.kind, v.s = vkNumber, s[:len(s)-len(rest)]
-		return v, rest, ok
+		return rest, ok
 	case c == '{' || c == '[':
 		rest, ok := skipJSONValue(s)
-		return v, rest, ok
+		return rest, ok
 	}
-	return v, s, false
+	return s, false
 }
