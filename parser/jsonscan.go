@@ -48,7 +48,7 @@ const (
 func quoteOrBackslash(x uint64) uint64 {
 	q := x ^ (lowBits * '"')
 	b := x ^ (lowBits * '\\')
-	return ((q - lowBits) &^ q | (b - lowBits) &^ b) & highBits
+	return ((q-lowBits)&^q | (b-lowBits)&^b) & highBits
 }
 
 // jsonStringSlow is jsonString for long or escaped strings.

@@ -97,7 +97,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		pl.want[outSeverity] = pl.level != lvNone
 	}
 	if c.sourceLoc && c.outSourceLoc != "" {
-		pl.loc = sc.sourceLocation()
+		sc.sourceLocation(&pl.loc)
 		pl.want[outSourceLoc] = !pl.loc.empty()
 	}
 	if fromGrok {

@@ -1,6 +1,9 @@
 package parser
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // idStatus is the outcome of reading one id value.
 type idStatus uint8
@@ -270,17 +273,6 @@ var triggerMask = func() (m uint64) {
 	return m
 }()
 
-// mayHave reports cheaply whether candidate i has anything to read.
-func (sc *scan) mayHave(i int) bool {
-	switch i {
-	case 0:
-		return sc.keyTrace.set()
-	case 1:
-		return sc.outVals[outTrace].set()
-	}
-	return sc.set&(1<<candidateTrigger[i]) != 0
-}
-
 func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
 	if !v.set() {
 		return candidate{}, false
@@ -298,14 +290,26 @@ func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (c
 // resolve picks the winning candidate and completes its span and sampled flag from other
 // sources that name the same trace. invalid reports whether any id value was refused.
 func (sc *scan) resolve() (win candidate, invalid bool) {
-	if sc.set&triggerMask == 0 && !sc.keyTrace.set() && !sc.outVals[outTrace].set() {
+	var present uint16 // bit i: candidate i has something to read
+	if sc.keyTrace.set() {
+		present |= 1
+	}
+	if sc.outVals[outTrace].set() {
+		present |= 2
+	}
+	if m := sc.set & triggerMask; m != 0 {
+		for i := 2; i < numCandidates; i++ {
+			if m&(1<<candidateTrigger[i]) != 0 {
+				present |= 1 << i
+			}
+		}
+	}
+	if present == 0 {
 		return candidate{}, false
 	}
 	found := -1
-	for i := 0; i < numCandidates; i++ {
-		if !sc.mayHave(i) {
-			continue
-		}
+	for p := present; p != 0; p &= p - 1 {
+		i := bits.TrailingZeros16(p)
 		c, ok := sc.candidate(i)
 		if !ok {
 			continue
@@ -324,15 +328,13 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 	if found < 0 {
 		return candidate{}, invalid
 	}
-	if found == 1 || win.ctx.span != 0 && win.ctx.sampled != triUnknown {
+	others := present &^ (1 << found)
+	if found == 1 || others == 0 || win.ctx.span != 0 && win.ctx.sampled != triUnknown {
 		// A record already rewritten keeps exactly what its output keys say.
 		return win, invalid
 	}
-	for i := 0; i < numCandidates; i++ {
-		if i == found || !sc.mayHave(i) {
-			continue
-		}
-		c, ok := sc.candidate(i)
+	for p := others; p != 0; p &= p - 1 {
+		c, ok := sc.candidate(bits.TrailingZeros16(p))
 		if !ok || c.status != idOK || c.ctx.trace != win.ctx.trace {
 			continue
 		}

@@ -40,17 +40,29 @@ func (l level) name(f Format) string {
 	return googleSeverity[l]
 }
 
-// levelWords maps level words of every common vocabulary (lowercased) to a level.
-var levelWords = map[string]level{
-	"trace": lvTrace, "finest": lvTrace, "finer": lvTrace, "fine": lvDebug, "config": lvDebug,
-	"verbose": lvDebug, "silly": lvDebug, "debug": lvDebug, "dbg": lvDebug, "d": lvDebug,
-	"info": lvInfo, "information": lvInfo, "informational": lvInfo, "i": lvInfo, "http": lvInfo, "default": lvNone,
-	"notice": lvNotice, "n": lvNotice,
-	"warn": lvWarning, "warning": lvWarning, "w": lvWarning,
-	"error": lvError, "err": lvError, "e": lvError, "severe": lvError,
-	"critical": lvCritical, "crit": lvCritical, "c": lvCritical, "fatal": lvCritical, "f": lvCritical, "panic": lvEmergency, "dpanic": lvCritical,
-	"alert": lvAlert, "a": lvAlert,
-	"emergency": lvEmergency, "emerg": lvEmergency,
+// levelWord maps a lowercased level word of any common vocabulary to a level.
+func levelWord(l []byte) level {
+	switch string(l) {
+	case "trace", "finest", "finer":
+		return lvTrace
+	case "fine", "config", "verbose", "silly", "debug", "dbg", "d":
+		return lvDebug
+	case "info", "information", "informational", "i", "http":
+		return lvInfo
+	case "notice", "n":
+		return lvNotice
+	case "warn", "warning", "w":
+		return lvWarning
+	case "error", "err", "e", "severe":
+		return lvError
+	case "critical", "crit", "c", "fatal", "f", "dpanic":
+		return lvCritical
+	case "alert", "a":
+		return lvAlert
+	case "emergency", "emerg", "panic":
+		return lvEmergency
+	}
+	return lvNone
 }
 
 // syslogLevels maps syslog severities 0..7.
@@ -64,7 +76,7 @@ func levelFromWord(s []byte) level {
 	if !ok {
 		return lvNone
 	}
-	if lv, ok := levelWords[string(l)]; ok {
+	if lv := levelWord(l); lv != lvNone {
 		return lv
 	}
 	if allDigits(s) && len(s) <= 3 {

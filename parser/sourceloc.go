@@ -67,38 +67,40 @@ func (l *sourceLoc) take(f field, v value) {
 
 // sourceLocation gathers the location from a location map, a "file:line" caller, or
 // separate file/line/function keys, in that order.
-func (sc *scan) sourceLocation() sourceLoc {
-	var l sourceLoc
-	if m := sc.vals[fSourceLoc]; m.kind == vkMap {
+func (sc *scan) sourceLocation(l *sourceLoc) {
+	if sc.set&(1<<fSourceLoc|1<<fCaller|1<<fFile|1<<fLine|1<<fFunction) == 0 {
+		return
+	}
+	if m := &sc.vals[fSourceLoc]; m.kind == vkMap {
 		if m.json {
-			sc.jsonLocation(m.s, &l)
+			sc.jsonLocation(m.s, l)
 		} else {
-			msgpackLocation(m.s, &l)
+			msgpackLocation(m.s, l)
 		}
 		if !l.empty() {
-			return l
+			return
 		}
-		l = sourceLoc{}
+		*l = sourceLoc{}
 	}
 	if c := sc.vals[fCaller]; c.kind == vkString {
 		s := bytes.TrimSpace(c.s)
 		if i := bytes.LastIndexByte(s, ':'); i > 0 {
 			if n, ok := parseDec64(s[i+1:]); ok {
-				return sourceLoc{file: s[:i], line: n, hasLine: true}
+				*l = sourceLoc{file: s[:i], line: n, hasLine: true}
+				return
 			}
 		}
 		if len(s) > 0 {
 			l.file = s
-			return l
+			return
 		}
 	}
 	l.take(fFile, sc.vals[fFile])
 	l.take(fLine, sc.vals[fLine])
 	l.take(fFunction, sc.vals[fFunction])
 	if len(l.file) == 0 && len(l.function) == 0 {
-		return sourceLoc{}
+		*l = sourceLoc{}
 	}
-	return l
 }
 
 func msgpackLocation(b []byte, l *sourceLoc) {
