@@ -194,18 +194,6 @@ var keyTable = func() *keyIndex {
 	return idx
 }()
 
-// lookup finds a lowercased key.
-func (idx *keyIndex) lookup(k []byte) (fieldInfo, bool) {
-	if len(k) == 0 {
-		return fieldInfo{}, false
-	}
-	for _, e := range idx[bucketOf(len(k), k[0])] {
-		if len(e.name) == len(k) && e.name == string(k) {
-			return e.fieldInfo, true
-		}
-	}
-	return fieldInfo{}, false
-}
 
 // maxKeyLen bounds the keys worth classifying; longer keys are never ours.
 const maxKeyLen = 48
