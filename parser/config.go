@@ -62,6 +62,7 @@ type config struct {
 	outSourceLoc string // "" = not written
 	grok         []grokRule
 	keys         [numOut]string // output key names by out* index
+	keyLens      uint64         // bit n set when an output key is n bytes long (n < 64)
 	grokCaps     int            // capture buffer length the grok rules need
 	// tracePrefix is "projects/<project>/traces/" precomputed for stackdriver.
 	tracePrefix string
@@ -173,6 +174,11 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 		return nil, err
 	}
 	c.keys = c.outKeys()
+	for _, k := range c.keys {
+		if k != "" && len(k) < 64 {
+			c.keyLens |= 1 << len(k)
+		}
+	}
 	c.grokCaps = maxGrokCaps(c.grok)
 	return &Processor{cfg: c}, nil
 }

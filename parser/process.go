@@ -122,7 +122,8 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	if err != nil {
 		return append(dst[:start], record...), Result{Invalid: invalid}
 	}
-	res.Changed = !bytes.Equal(out[start:], record)
+	// Appending a key always changes the record; only in-place rewrites can leave it as it was.
+	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
 	return out, res
 }
 

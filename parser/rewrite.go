@@ -32,6 +32,9 @@ func (c *config) outKeys() [numOut]string {
 
 // notePresent records which output keys the record already has at its top level.
 func (sc *scan) notePresent(key []byte) {
+	if len(key) >= 64 || sc.cfg.keyLens&(1<<len(key)) == 0 {
+		return // no output key has this length
+	}
 	for i := range sc.cfg.keys {
 		if name := sc.cfg.keys[i]; len(name) == len(key) && name == string(key) {
 			sc.present[i] = true
@@ -42,6 +45,9 @@ func (sc *scan) notePresent(key []byte) {
 
 // outIDIndex returns 0, 1 or 2 when key is the output trace, span or sampled key, else -1.
 func (sc *scan) outIDIndex(key []byte) int {
+	if len(key) >= 64 || sc.cfg.keyLens&(1<<len(key)) == 0 {
+		return -1
+	}
 	for i := outTrace; i <= outSampled; i++ {
 		if name := sc.cfg.keys[i]; name != "" && len(name) == len(key) && name == string(key) {
 			return i
