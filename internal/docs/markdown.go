@@ -154,8 +154,8 @@ func joinContinued(body []string) []string {
 		cmds = append(cmds, cur.String())
 		cur.Reset()
 	}
-	if cur.Len() > 0 {
-		cmds = append(cmds, strings.TrimSpace(cur.String()))
+	if rest := strings.TrimSpace(cur.String()); rest != "" {
+		cmds = append(cmds, rest) // a continuation with nothing after it
 	}
 	return cmds
 }
