@@ -168,8 +168,16 @@ func parseTraceString(s []byte, r radix) (traceID, bool) {
 	if (len(s) == 16 || len(s) == 32) && allHex(s) {
 		return parseHex128(s)
 	}
+	if len(s) < minAutoDecimalDigits {
+		return traceID{}, false
+	}
 	return parseDec128(s)
 }
+
+// minAutoDecimalDigits: under keys whose radix is not fixed (trace_id, traceId ...), a decimal
+// id is accepted only when it is as long as a random 64-bit id practically always is. A short
+// number there ("traceId": 42) is a counter, and linking it would be a wrong link.
+const minAutoDecimalDigits = 10
 
 // parseSpanString reads a span id written as text under the given radix rule.
 func parseSpanString(s []byte, r radix) (uint64, bool) {
@@ -184,6 +192,9 @@ func parseSpanString(s []byte, r radix) (uint64, bool) {
 	}
 	if len(s) == 16 && allHex(s) {
 		return parseHex64(s)
+	}
+	if len(s) < minAutoDecimalDigits {
+		return 0, false
 	}
 	return parseDec64(s)
 }

@@ -21,8 +21,8 @@ func readTrace(v value, r radix) (traceID, idStatus) {
 		return traceID{}, idAbsent
 	case vkString:
 		s := bytes.TrimSpace(v.s)
-		if len(s) == 0 {
-			return traceID{}, idAbsent
+		if allZeros(s) {
+			return traceID{}, idAbsent // "0" and all-zero ids mean "no trace"
 		}
 		t, ok := parseTraceString(s, r)
 		if !ok {
@@ -37,6 +37,9 @@ func readTrace(v value, r radix) (traceID, idStatus) {
 			return traceID{}, idInvalid
 		}
 		u, st := readNumber(v)
+		if st == idOK && r == radixAuto && u < autoDecimalMin {
+			return traceID{}, idInvalid
+		}
 		return traceID{lo: u}, st
 	}
 	return traceID{}, idInvalid
@@ -49,7 +52,7 @@ func readSpan(v value, r radix) (uint64, idStatus) {
 		return 0, idAbsent
 	case vkString:
 		s := bytes.TrimSpace(v.s)
-		if len(s) == 0 {
+		if allZeros(s) {
 			return 0, idAbsent
 		}
 		u, ok := parseSpanString(s, r)
@@ -64,10 +67,27 @@ func readSpan(v value, r radix) (uint64, idStatus) {
 		if r == radixHex {
 			return 0, idInvalid
 		}
-		return readNumber(v)
+		u, st := readNumber(v)
+		if st == idOK && r == radixAuto && u < autoDecimalMin {
+			return 0, idInvalid
+		}
+		return u, st
 	}
 	return 0, idInvalid
 }
+
+// allZeros reports whether s is empty or only '0' characters.
+func allZeros(s []byte) bool {
+	for _, c := range s {
+		if c != '0' {
+			return false
+		}
+	}
+	return true
+}
+
+// autoDecimalMin is the smallest number of minAutoDecimalDigits digits.
+const autoDecimalMin = 1_000_000_000
 
 // readNumber reads an id written as a number. Numbers above 2^53 that are exactly a float64
 // went through a double somewhere and lost their low digits: they are refused.

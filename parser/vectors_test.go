@@ -111,6 +111,8 @@ func TestNoLink(t *testing.T) {
 		{"17-hex span beside a good trace", `trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b71`, true},
 		{"no trace at all", `GET /healthz 200 1.2ms`, false},
 		{"prose", `connection id: 42 retried = yes`, false},
+		{"short number under a generic key", `{"traceId": 42, "spanId": 7}`, true},
+		{"short decimal string under a generic key", `trace_id=12345 span_id=678`, true},
 	}
 	p := newProc(t)
 	for _, c := range cases {
