@@ -55,6 +55,8 @@ func TestStructuredShapes(t *testing.T) {
 			"80f198ee56343ba864fe8b2a57d3eff7", "05e3ac9a4f6e3b90", nil, SourceOTel},
 		{"sampled completed from same trace", []kv{{"trace_id", w3cTrace}, {"span_id", "1111111111111111"}, {"headers", []kv{{"traceparent", w3cLine}}}},
 			w3cTrace, "1111111111111111", true, SourceOTel},
+		{"64-bit dd id completed by a 128-bit traceparent of the same trace", []kv{{"dd.trace_id", "11803532876627986230"}, {"dd.span_id", "1229782938247303441"}, {"headers", []kv{{"traceparent", w3cLine}}}},
+			w3cTrace, "1111111111111111", true, SourceDatadog},
 		{"app JSON in log field", []kv{{"log", `{"msg":"x \"q\" \u00e9","dd":{"trace_id":"2199711714951426111","span_id":"2195427521297530161"}}` + "\n"}, {"stream", "stdout"}},
 			"00000000000000001e86f22671f1f03f", "1e77b9b2e10e3d31", nil, SourceDatadog},
 		{"escaped key in app JSON", []kv{{"log", `{"trace\u005fid":"` + w3cTrace + `"}`}}, w3cTrace, "", nil, SourceOTel},

@@ -349,14 +349,24 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		return candidate{}, invalid
 	}
 	others := present &^ (1 << found)
-	if found == 1 || others == 0 || win.ctx.span != 0 && win.ctx.sampled != triUnknown {
+	complete := win.ctx.span != 0 && win.ctx.sampled != triUnknown &&
+		!(win.source == SourceDatadog && win.ctx.trace.hi == 0)
+	if found == 1 || others == 0 || complete {
 		// A record already rewritten keeps exactly what its output keys say.
 		return win, invalid
 	}
 	for p := others; p != 0; p &= p - 1 {
 		c, ok := sc.candidate(bits.TrailingZeros16(p))
-		if !ok || c.status != idOK || c.ctx.trace != win.ctx.trace {
+		if !ok || c.status != idOK {
 			continue
+		}
+		if c.ctx.trace != win.ctx.trace {
+			// A 64-bit Datadog id is the lower half of a 128-bit one: another source with the
+			// same lower half names the same trace and supplies the upper half.
+			if win.source != SourceDatadog || win.ctx.trace.hi != 0 || c.ctx.trace.lo != win.ctx.trace.lo {
+				continue
+			}
+			win.ctx.trace.hi = c.ctx.trace.hi
 		}
 		if win.ctx.span == 0 && c.ctx.span != 0 {
 			win.ctx.span = c.ctx.span
