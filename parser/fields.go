@@ -199,8 +199,8 @@ var keyTable = func() *keyIndex {
 const maxKeyLen = 48
 
 // lowerInto lowercases ASCII s into buf, reporting false when it does not fit.
-func lowerInto(buf *[maxKeyLen]byte, s []byte) ([]byte, bool) {
-	if len(s) > maxKeyLen {
+func lowerInto(buf []byte, s []byte) ([]byte, bool) {
+	if len(s) > len(buf) {
 		return nil, false
 	}
 	for i, c := range s {

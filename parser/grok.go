@@ -211,7 +211,7 @@ func (sc *scan) runGrok(line []byte) {
 
 // grokCandidate reads the ids grok captured.
 func (sc *scan) grokCandidate() candidate {
-	c := ids(SourceGrok, sc.grokVals[gTrace], sc.grokRadix[gTrace], sc.grokVals[gSpan], sc.grokRadix[gSpan])
-	c.ctx.sampled = readSampled(sc.grokVals[gSampled])
+	c := ids(SourceGrok, &sc.grokVals[gTrace], sc.grokRadix[gTrace], &sc.grokVals[gSpan], sc.grokRadix[gSpan])
+	c.ctx.sampled = readSampled(&sc.grokVals[gSampled])
 	return c
 }

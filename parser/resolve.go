@@ -15,7 +15,7 @@ const (
 )
 
 // readTrace reads a trace id from v under radix r.
-func readTrace(v value, r radix) (traceID, idStatus) {
+func readTrace(v *value, r radix) (traceID, idStatus) {
 	switch v.kind {
 	case vkNone:
 		return traceID{}, idAbsent
@@ -46,7 +46,7 @@ func readTrace(v value, r radix) (traceID, idStatus) {
 }
 
 // readSpan reads a span id from v under radix r.
-func readSpan(v value, r radix) (uint64, idStatus) {
+func readSpan(v *value, r radix) (uint64, idStatus) {
 	switch v.kind {
 	case vkNone:
 		return 0, idAbsent
@@ -91,7 +91,7 @@ const autoDecimalMin = 1_000_000_000
 
 // readNumber reads an id written as a number. Numbers above 2^53 that are exactly a float64
 // went through a double somewhere and lost their low digits: they are refused.
-func readNumber(v value) (uint64, idStatus) {
+func readNumber(v *value) (uint64, idStatus) {
 	var u uint64
 	switch v.kind {
 	case vkUint:
@@ -118,7 +118,7 @@ func readNumber(v value) (uint64, idStatus) {
 }
 
 // readSampled reads a sampled flag of any type.
-func readSampled(v value) tri {
+func readSampled(v *value) tri {
 	switch v.kind {
 	case vkBool:
 		return triOf(v.b)
@@ -140,7 +140,7 @@ type candidate struct {
 }
 
 // ids reads a (trace, span, sampled) triple.
-func ids(src Source, tv value, tr radix, sv value, sr radix) candidate {
+func ids(src Source, tv *value, tr radix, sv *value, sr radix) candidate {
 	c := candidate{source: src}
 	c.ctx.trace, c.status = readTrace(tv, tr)
 	if c.status != idOK {
@@ -161,8 +161,8 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		if !sc.keyTrace.set() {
 			return candidate{}, false
 		}
-		c := ids(SourceKeys, sc.keyTrace, radixAuto, sc.keySpan, radixAuto)
-		c.ctx.sampled = readSampled(sc.keySampled)
+		c := ids(SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
+		c.ctx.sampled = readSampled(&sc.keySampled)
 		return c, true
 	case 1:
 		return sc.outputCandidate()
@@ -185,15 +185,15 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		}
 		c.ctx.trace, c.project, c.status = t, project, idOK
 		var st idStatus
-		c.ctx.span, st = readSpan(v[fGoogleSpan], radixHex)
+		c.ctx.span, st = readSpan(&v[fGoogleSpan], radixHex)
 		c.spanBad = st == idInvalid
-		c.ctx.sampled = readSampled(v[fGoogleSampled])
+		c.ctx.sampled = readSampled(&v[fGoogleSampled])
 		return c, true
 	case 3:
 		if !v[fDDTrace].set() {
 			return candidate{}, false
 		}
-		c := ids(SourceDatadog, v[fDDTrace], radixDatadog, v[fDDSpan], radixDecimal)
+		c := ids(SourceDatadog, &v[fDDTrace], radixDatadog, &v[fDDSpan], radixDecimal)
 		if c.status == idOK && c.ctx.trace.hi == 0 && v[fDDTid].kind == vkString {
 			if hi, ok := parseHex64(bytes.TrimSpace(v[fDDTid].s)); ok && len(bytes.TrimSpace(v[fDDTid].s)) == 16 {
 				c.ctx.trace.hi = hi
@@ -204,11 +204,11 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		if !v[fOTelTrace].set() {
 			return candidate{}, false
 		}
-		c := ids(SourceOTel, v[fOTelTrace], radixAuto, v[fOTelSpan], radixAuto)
+		c := ids(SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
 		if v[fOTelFlags].set() {
-			c.ctx.sampled = readSampled(v[fOTelFlags])
+			c.ctx.sampled = readSampled(&v[fOTelFlags])
 		} else {
-			c.ctx.sampled = readSampled(v[fOTelSampled])
+			c.ctx.sampled = readSampled(&v[fOTelSampled])
 		}
 		return c, true
 	case 5:
@@ -219,32 +219,32 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 		if !sv.set() {
 			sv = v[fECSTransaction]
 		}
-		return ids(SourceECS, v[fECSTrace], radixHex, sv, radixHex), true
+		return ids(SourceECS, &v[fECSTrace], radixHex, &sv, radixHex), true
 	case 6:
-		return headerCandidate(SourceTraceparent, v[fTraceparent], parseTraceparent)
+		return headerCandidate(SourceTraceparent, &v[fTraceparent], parseTraceparent)
 	case 7:
-		return headerCandidate(SourceB3, v[fB3], parseB3Single)
+		return headerCandidate(SourceB3, &v[fB3], parseB3Single)
 	case 8:
 		if !v[fB3Trace].set() {
 			return candidate{}, false
 		}
-		c := ids(SourceB3, v[fB3Trace], radixHex, v[fB3Span], radixHex)
-		c.ctx.sampled = readSampled(v[fB3Sampled])
-		if readSampled(v[fB3Flags]) == triTrue {
+		c := ids(SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
+		c.ctx.sampled = readSampled(&v[fB3Sampled])
+		if readSampled(&v[fB3Flags]) == triTrue {
 			c.ctx.sampled = triTrue
 		}
 		return c, true
 	case 9:
-		return headerCandidate(SourceXRay, v[fXRay], parseXRay)
+		return headerCandidate(SourceXRay, &v[fXRay], parseXRay)
 	case 10:
-		return headerCandidate(SourceJaeger, v[fJaeger], parseJaeger)
+		return headerCandidate(SourceJaeger, &v[fJaeger], parseJaeger)
 	case 11:
-		return headerCandidate(SourceCloudTrace, v[fCloudTrace], parseCloudTrace)
+		return headerCandidate(SourceCloudTrace, &v[fCloudTrace], parseCloudTrace)
 	case 12:
 		if !v[fDDHdrTrace].set() {
 			return candidate{}, false
 		}
-		c := ids(SourceDatadog, v[fDDHdrTrace], radixDecimal, v[fDDHdrParent], radixDecimal)
+		c := ids(SourceDatadog, &v[fDDHdrTrace], radixDecimal, &v[fDDHdrParent], radixDecimal)
 		if c.status == idOK && v[fDDHdrTags].kind == vkString {
 			if hi, ok := ddTagsTid(v[fDDHdrTags].s); ok {
 				c.ctx.trace.hi = hi
@@ -293,7 +293,7 @@ var triggerMask = func() (m uint64) {
 	return m
 }()
 
-func headerCandidate(src Source, v value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
+func headerCandidate(src Source, v *value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
 	if !v.set() {
 		return candidate{}, false
 	}
@@ -397,14 +397,14 @@ func (sc *scan) outputCandidate() (candidate, bool) {
 		}
 		if c.status == idOK {
 			var st idStatus
-			c.ctx.span, st = readSpan(sv, radixHex)
+			c.ctx.span, st = readSpan(&sv, radixHex)
 			c.spanBad = st == idInvalid
 		}
 	case FormatDatadog:
-		c = ids(c.source, tv, radixDatadog, sv, radixDecimal)
+		c = ids(c.source, &tv, radixDatadog, &sv, radixDecimal)
 	default:
-		c = ids(c.source, tv, radixAuto, sv, radixAuto)
+		c = ids(c.source, &tv, radixAuto, &sv, radixAuto)
 	}
-	c.ctx.sampled = readSampled(sampled)
+	c.ctx.sampled = readSampled(&sampled)
 	return c, true
 }

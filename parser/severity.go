@@ -71,8 +71,8 @@ var syslogLevels = [8]level{lvEmergency, lvAlert, lvCritical, lvError, lvWarning
 // levelFromWord reads a level name in any case.
 func levelFromWord(s []byte) level {
 	s = bytes.TrimSpace(s)
-	var buf [maxKeyLen]byte
-	l, ok := lowerInto(&buf, s)
+	var buf [16]byte // the longest level word is 13 bytes
+	l, ok := lowerInto(buf[:], s)
 	if !ok {
 		return lvNone
 	}

@@ -32,8 +32,8 @@ func lineOf(v value) (uint64, bool) {
 
 // locField classifies a key inside a source location map.
 func locField(k []byte) field {
-	var buf [maxKeyLen]byte
-	l, ok := lowerInto(&buf, k)
+	var buf [16]byte
+	l, ok := lowerInto(buf[:], k)
 	if !ok {
 		return fNone
 	}

@@ -88,8 +88,8 @@ func (sc *scan) scanText(s []byte) {
 		}
 		f := classify(nil, key, true)
 		if f == fNone {
-			var buf [maxKeyLen]byte
-			if lk, ok := lowerInto(&buf, key); ok {
+			var buf [8]byte // text-only keys are short ("root")
+			if lk, ok := lowerInto(buf[:], key); ok {
 				f = textOnlyFields[string(lk)]
 			}
 		}
