@@ -194,7 +194,6 @@ var keyTable = func() *keyIndex {
 	return idx
 }()
 
-
 // maxKeyLen bounds the keys worth classifying; longer keys are never ours.
 const maxKeyLen = 48
 
