@@ -60,7 +60,6 @@ type scan struct {
 	msg      value
 	msgKey   []byte
 	msgRank  int // lower is better; 0 = Message_Key match
-	msgIsObj bool
 	msgJSON  bool // the message held a JSON object that was scanned
 	// which output keys already exist at the top level (rewritten in place)
 	present    [numOut]bool
@@ -87,7 +86,7 @@ func (sc *scan) reset(cfg *config) {
 	sc.set = 0
 	sc.cfg = cfg
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
-	sc.msg, sc.msgKey, sc.msgRank, sc.msgIsObj, sc.msgJSON = value{}, nil, 1<<30, false, false
+	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
 	sc.present = [numOut]bool{}
 	sc.anyPresent = false
 	sc.outVals = [3]value{}
