@@ -57,10 +57,10 @@ type scan struct {
 	// the values under the output keys at the top level (a record tracelink already rewrote)
 	outVals [3]value
 	// the message field (log/message/msg or Message_Key) at the top level
-	msg      value
-	msgKey   []byte
-	msgRank  int // lower is better; 0 = Message_Key match
-	msgJSON  bool // the message held a JSON object that was scanned
+	msg     value
+	msgKey  []byte
+	msgRank int  // lower is better; 0 = Message_Key match
+	msgJSON bool // the message held a JSON object that was scanned
 	// which output keys already exist at the top level (rewritten in place)
 	present    [numOut]bool
 	anyPresent bool
