@@ -16,8 +16,8 @@ import (
 // BenchmarkGetRecord compares, on the same chunk of 1000 Kubernetes-shaped records
 // (~400 bytes, V2), fluent-bit-go's decoder (output.NewDecoder + GetRecord into
 // map[interface{}]interface{}) with tracelink's zero-copy walk, alone and followed by the
-// rewrite (parser.ProcessWith, datadog format, as the flush path calls it). It lives here because fluent-bit-go's output
-// package imports "C".
+// rewrite (parser.ProcessWith, datadog format, as the flush path calls it). It lives here
+// because fluent-bit-go's output package imports "C".
 func BenchmarkGetRecord(b *testing.B) {
 	const perChunk = 1000
 	data := outputtest.Chunk(outputtest.V2, 0, perChunk)
