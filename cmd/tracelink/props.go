@@ -8,22 +8,25 @@ import (
 	"strings"
 
 	"github.com/tracelink/tracelink/internal/fbconf"
+	"github.com/tracelink/tracelink/internal/output"
 	"github.com/tracelink/tracelink/parser"
 )
 
 // ignoredConfigKeys are the keys of a tracelink config section that are not rewrite
 // properties: Fluent Bit's own output keys and the plugin's sink keys (where rewritten
-// records are sent). The CLI reads a config file for its rewrite properties only.
-var ignoredConfigKeys = map[string]bool{
-	// Fluent Bit's generic output keys.
-	"name": true, "match": true, "match_regex": true, "alias": true, "log_level": true,
-	"log_suppress_interval": true, "retry_limit": true, "workers": true, "ipv6": true,
-	"host": true, "port": true, "processors": true,
-	// The plugin's sink keys.
-	"unix_path": true, "forward_host": true, "forward_port": true, "shared_key": true,
-	"self_hostname": true, "tag_prefix": true, "emit": true, "ack_timeout": true,
-	"connect_timeout": true, "stats_interval": true, "max_connections": true,
-}
+// records are sent, taken from internal/output so the two cannot drift). The CLI reads a
+// config file for its rewrite properties only.
+var ignoredConfigKeys = func() map[string]bool {
+	m := map[string]bool{
+		"name": true, "match": true, "match_regex": true, "alias": true, "log_level": true,
+		"log_suppress_interval": true, "retry_limit": true, "workers": true, "ipv6": true,
+		"host": true, "port": true, "processors": true,
+	}
+	for _, p := range output.Properties() {
+		m[strings.ToLower(p.Name)] = true
+	}
+	return m
+}()
 
 // ignoredConfigPrefixes are families of Fluent Bit output keys (storage.total_limit_size,
 // net.keepalive, tls.verify, oauth2.token_url ...).
