@@ -171,8 +171,9 @@ type keyEntry struct {
 
 // fieldInfo is a key's meaning: meta fields count only at the top level.
 type fieldInfo struct {
-	f    field
-	meta bool
+	f        field
+	meta     bool
+	textOnly bool // recognised only in text lines ("Root=" of a bare X-Ray header)
 }
 
 // keyIndex buckets the table keys by (length, first byte): a lookup compares a lowercased
@@ -183,14 +184,16 @@ func bucketOf(n int, first byte) int { return (n&31)<<5 | int(first&31) }
 
 var keyTable = func() *keyIndex {
 	idx := new(keyIndex)
-	add := func(m map[string]field, meta bool) {
+	add := func(m map[string]field, info fieldInfo) {
 		for k, f := range m {
 			b := bucketOf(len(k), k[0])
-			idx[b] = append(idx[b], keyEntry{k, fieldInfo{f, meta}})
+			info.f = f
+			idx[b] = append(idx[b], keyEntry{k, info})
 		}
 	}
-	add(metaFields, true)
-	add(keyFields, false)
+	add(metaFields, fieldInfo{meta: true})
+	add(keyFields, fieldInfo{})
+	add(textOnlyFields, fieldInfo{textOnly: true})
 	return idx
 }()
 
@@ -211,24 +214,31 @@ func lowerInto(buf []byte, s []byte) ([]byte, bool) {
 	return buf[:len(s)], true
 }
 
-// classify returns the meaning of key (inside a map named parent, "" at the top level).
-// top says whether meta keys (level, time, source location) count at this depth; a meta key
-// spelled with its parent ("log.level" as {"log": {"level": ...}}) counts one level down.
-func classify(parent, key []byte, top bool) field {
-	return classifyAt(parent, key, top, false)
-}
-
-// classifyAt is classify where parentTop says the parent map sits at the top level.
+// classifyAt returns the meaning of key inside a map named parent (nil at the top level).
+// top says whether meta keys (level, time, source location) count at this depth; parentTop
+// says the parent map sits at the top level, where a meta key spelled with its parent
+// ("log.level" as {"log": {"level": ...}}) counts too.
 func classifyAt(parent, key []byte, top, parentTop bool) field {
 	if len(key) == 0 || len(key) > maxKeyLen {
 		return fNone
 	}
 	if len(parent) > 0 && len(parent)+1+len(key) <= maxKeyLen {
-		if fi, ok := keyTable.lookupJoined(parent, key); ok && (parentTop || !fi.meta) {
+		if fi, ok := keyTable.lookupJoined(parent, key); ok && !fi.textOnly && (parentTop || !fi.meta) {
 			return fi.f
 		}
 	}
-	if fi, ok := keyTable.lookupJoined(nil, key); ok && (top || !fi.meta) {
+	if fi, ok := keyTable.lookupJoined(nil, key); ok && !fi.textOnly && (top || !fi.meta) {
+		return fi.f
+	}
+	return fNone
+}
+
+// classifyText is classify for a key found in a text line, where text-only keys count too.
+func classifyText(key []byte) field {
+	if len(key) == 0 || len(key) > maxKeyLen {
+		return fNone
+	}
+	if fi, ok := keyTable.lookupJoined(nil, key); ok {
 		return fi.f
 	}
 	return fNone

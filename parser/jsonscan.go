@@ -187,10 +187,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 	}
 	switch s[0] {
 	case '{':
-		f := fNone
-		if mightBeOurs(parent, key) {
-			f = classifyAt(parent, key, top, depth == 1)
-		}
+		f := classifyAt(parent, key, top, depth == 1)
 		if f == fSourceLoc {
 			rest, ok := skipJSONValue(s)
 			if ok {
@@ -204,7 +201,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		sc.path[depth] = key
 		return sc.walkJSONObject(s, depth+1, false)
 	case '[':
-		if !mightBeOurs(parent, key) || !isIDField(classifyAt(parent, key, top, depth == 1)) {
+		if !isIDField(classifyAt(parent, key, top, depth == 1)) {
 			return skipJSONValue(s)
 		}
 		f := classifyAt(parent, key, top, depth == 1)
@@ -217,10 +214,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		}
 		return skipJSONValue(s)
 	}
-	f := fNone
-	if mightBeOurs(parent, key) {
-		f = classifyAt(parent, key, top, depth == 1)
-	}
+	f := classifyAt(parent, key, top, depth == 1)
 	if f == fNone && s[0] == '"' {
 		raw, rest, esc, ok := jsonString(s)
 		if ok && !esc && looksLikeTraceResource(raw) {

@@ -263,10 +263,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		if depth+1 >= maxDepth || (depth == 0 && string(key) == "kubernetes") {
 			return skipValue(b)
 		}
-		f := fNone
-		if mightBeOurs(parent, key) {
-			f = classifyAt(parent, key, top, depth == 1)
-		}
+		f := classifyAt(parent, key, top, depth == 1)
 		if f == fSourceLoc {
 			raw, rest, err := rawValue(b)
 			if err == nil {
@@ -286,10 +283,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		sc.path[depth] = key
 		return sc.walkMsgpackMap(b, depth+1, false)
 	}
-	f := fNone
-	if mightBeOurs(parent, key) {
-		f = classifyAt(parent, key, top, depth == 1)
-	}
+	f := classifyAt(parent, key, top, depth == 1)
 	if f == fNone && t == msgp.StrType {
 		v, rest, err := msgp.ReadStringZC(b)
 		if err == nil && looksLikeTraceResource(v) {

@@ -83,16 +83,7 @@ func (sc *scan) scanText(s []byte) {
 			k--
 		}
 		key := s[k:j]
-		if len(key) == 0 || !mightBeOurs(nil, key) {
-			continue
-		}
-		f := classify(nil, key, true)
-		if f == fNone {
-			var buf [8]byte // text-only keys are short ("root")
-			if lk, ok := lowerInto(buf[:], key); ok {
-				f = textOnlyFields[string(lk)]
-			}
-		}
+		f := classifyText(key)
 		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
 			continue
 		}
