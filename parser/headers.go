@@ -57,22 +57,9 @@ func parseTraceparent(s []byte) (spanCtx, bool) {
 // parseB3Single reads "b3: TRACEID-SPANID[-SAMPLING[-PARENTSPANID]]" (or just SAMPLING, which
 // carries no ids and yields false).
 func parseB3Single(s []byte) (spanCtx, bool) {
-	s = bytes.TrimSpace(s)
 	var parts [4][]byte
-	n := 0
-	for n < 4 {
-		i := bytes.IndexByte(s, '-')
-		if i < 0 {
-			parts[n] = s
-			n++
-			s = nil
-			break
-		}
-		parts[n] = s[:i]
-		s = s[i+1:]
-		n++
-	}
-	if s != nil || n < 2 {
+	n, ok := splitFields(bytes.TrimSpace(s), '-', parts[:])
+	if !ok || n < 2 {
 		return spanCtx{}, false
 	}
 	tr, sp := parts[0], parts[1]
@@ -99,6 +86,20 @@ func parseB3Single(s []byte) (spanCtx, bool) {
 		return spanCtx{}, false
 	}
 	return c, true
+}
+
+// splitFields splits s at sep into parts. It reports false when s has more fields than
+// parts can hold.
+func splitFields(s []byte, sep byte, parts [][]byte) (int, bool) {
+	for n := range parts {
+		i := bytes.IndexByte(s, sep)
+		if i < 0 {
+			parts[n] = s
+			return n + 1, true
+		}
+		parts[n], s = s[:i], s[i+1:]
+	}
+	return len(parts), false
 }
 
 // parseXRay reads "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"

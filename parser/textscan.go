@@ -146,20 +146,8 @@ func findSleuth(s []byte) (spanCtx, bool) {
 			return spanCtx{}, false
 		}
 		inner := s[:e]
-		var parts [5][]byte
-		n := 0
-		for rest := inner; n < 5; {
-			j := bytes.IndexByte(rest, ',')
-			if j < 0 {
-				parts[n] = rest
-				n++
-				break
-			}
-			parts[n] = rest[:j]
-			rest = rest[j+1:]
-			n++
-		}
-		if n == 3 || n == 4 {
+		var parts [4][]byte
+		if n, ok := splitFields(inner, ',', parts[:]); ok && (n == 3 || n == 4) {
 			tr, sp := bytes.TrimSpace(parts[1]), bytes.TrimSpace(parts[2])
 			if (len(tr) == 16 || len(tr) == 32) && len(sp) == 16 && allHex(tr) && allHex(sp) {
 				t, _ := parseHex128(tr)
