@@ -61,37 +61,22 @@ func (sc *scan) forEachMember(obj []byte, fn func(key, val []byte) error) error 
 	}
 }
 
-// recordHasKey reports whether the record map has a top-level key.
-func recordHasKey(record, key []byte) bool {
-	n, b, err := msgp.ReadMapHeaderBytes(record)
-	if err != nil {
-		return false
-	}
-	for i := uint32(0); i < n; i++ {
-		var k []byte
-		if msgp.NextType(b) == msgp.StrType {
-			if k, b, err = msgp.ReadStringZC(b); err != nil {
-				return false
-			}
-		} else if b, err = msgp.Skip(b); err != nil {
-			return false
-		}
-		if k != nil && bytes.Equal(k, key) {
+// hasTopKey reports whether the record has a top-level key, from the entries the walk located.
+func (sc *scan) hasTopKey(key []byte) bool {
+	for _, e := range sc.entries {
+		if e.key != nil && bytes.Equal(e.key, key) {
 			return true
-		}
-		if b, err = msgp.Skip(b); err != nil {
-			return false
 		}
 	}
 	return false
 }
 
 // mergeable reports whether a member of the app's JSON is lifted into the record.
-func (p *Processor) mergeable(record, key []byte, pl *plan, sc *scan) bool {
+func (p *Processor) mergeable(key []byte, pl *plan, sc *scan) bool {
 	if bytes.Equal(key, sc.msgKey) {
 		return true // replaces the message field, which goes
 	}
-	if recordHasKey(record, key) {
+	if sc.hasTopKey(key) {
 		return false
 	}
 	for i := 0; i < numOut; i++ {
@@ -102,36 +87,32 @@ func (p *Processor) mergeable(record, key []byte, pl *plan, sc *scan) bool {
 	return true
 }
 
-func (p *Processor) countMerge(record []byte, pl *plan, sc *scan) (uint32, error) {
+// buildMerge transcodes the members to lift, as msgpack key/value pairs, into sc.merge and
+// returns their number. Any member that is not valid JSON, or that would land on an output
+// key tracelink owns but is not writing (it would look like tracelink's own output), makes
+// the whole line stay unmerged.
+func (p *Processor) buildMerge(pl *plan, sc *scan) (uint32, error) {
 	var n uint32
+	sc.merge = sc.merge[:0]
 	err := sc.forEachMember(sc.msg.s, func(key, val []byte) error {
-		if _, rest, err := jsonmp.AppendMsgpack(nil, val); err != nil || len(skipWS(rest)) != 0 {
-			return fmt.Errorf("merge log: member %q is not valid JSON: %v", key, err)
-		}
 		for i := outTrace; i <= outSourceLoc; i++ {
 			if !pl.want[i] && p.cfg.keys[i] != "" && string(key) == p.cfg.keys[i] {
-				// The member would land on a key tracelink owns but is not writing: lifting it
-				// would make it look like tracelink's own output. Keep the line unmerged.
 				return fmt.Errorf("merge log: member %q collides with an output key", key)
 			}
 		}
-		if p.mergeable(record, key, pl, sc) {
-			n++
+		mark := len(sc.merge)
+		sc.merge = msgp.AppendStringFromBytes(sc.merge, key)
+		var rest []byte
+		var err error
+		if sc.merge, rest, err = jsonmp.AppendMsgpack(sc.merge, val); err != nil || len(skipWS(rest)) != 0 {
+			return fmt.Errorf("merge log: member %q is not valid JSON: %v", key, err)
 		}
+		if !p.mergeable(key, pl, sc) {
+			sc.merge = sc.merge[:mark] // validated, but the record's own key wins
+			return nil
+		}
+		n++
 		return nil
 	})
 	return n, err
-}
-
-func (p *Processor) appendMerge(dst, record []byte, pl *plan, sc *scan) ([]byte, error) {
-	err := sc.forEachMember(sc.msg.s, func(key, val []byte) error {
-		if !p.mergeable(record, key, pl, sc) {
-			return nil
-		}
-		dst = msgp.AppendStringFromBytes(dst, key)
-		var err error
-		dst, _, err = jsonmp.AppendMsgpack(dst, val)
-		return err
-	})
-	return dst, err
 }

@@ -159,7 +159,7 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 	merge := c.mergeLog && sc.msgJSON
 	var mergeCount uint32
 	if merge {
-		if mergeCount, err = p.countMerge(record, pl, sc); err != nil {
+		if mergeCount, err = p.buildMerge(pl, sc); err != nil {
 			merge = false
 		} else {
 			total += mergeCount - 1 // the message field goes
@@ -195,9 +195,9 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 		dst = p.appendOut(dst, i, pl, sc)
 	}
 	if merge {
-		dst, err = p.appendMerge(dst, record, pl, sc)
+		dst = append(dst, sc.merge...)
 	}
-	return dst, err
+	return dst, nil
 }
 
 // errEntries means the walk did not record every entry (it cannot happen for a record the

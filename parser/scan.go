@@ -69,6 +69,7 @@ type scan struct {
 	ddNested   bool // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
 	path       [maxDepth][]byte
 	entries    []entry // the record's top-level entries, as offsets into it
+	merge      []byte  // Merge_Log: the lifted members, transcoded
 	recLen     int     // length of the record being walked
 	unesc      []byte  // scratch for unescaped JSON strings
 	out        []byte  // scratch for formatted values
