@@ -201,10 +201,10 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		sc.path[depth] = key
 		return sc.walkJSONObject(s, depth+1, false)
 	case '[':
-		if !isIDField(classifyAt(parent, key, top, depth == 1)) {
+		f := classifyAt(parent, key, top, depth == 1)
+		if !isIDField(f) {
 			return skipJSONValue(s)
 		}
-		f := classifyAt(parent, key, top, depth == 1)
 		inner := skipWS(s[1:])
 		if len(inner) > 0 && inner[0] == '"' {
 			v, _, ok := sc.readJSONScalar(inner)
