@@ -30,30 +30,24 @@ func (c *config) outKeys() [numOut]string {
 	return k
 }
 
-// notePresent records which output keys the record already has at its top level.
-func (sc *scan) notePresent(key []byte) {
+// notePresent records which output keys the record already has at its top level, and
+// returns outTrace, outSpan or outSampled when key is one of those (else -1): their values
+// are what a record tracelink already rewrote says.
+func (sc *scan) notePresent(key []byte) int {
 	if len(key) >= 64 || sc.cfg.keyLens&(1<<len(key)) == 0 {
-		return // no output key has this length
+		return -1 // no output key has this length
 	}
+	id := -1
 	for i := range sc.cfg.keys {
-		if name := sc.cfg.keys[i]; len(name) == len(key) && name == string(key) {
+		if name := sc.cfg.keys[i]; name != "" && len(name) == len(key) && name == string(key) {
 			sc.present[i] = true
 			sc.anyPresent = true
+			if id < 0 && i <= outSampled {
+				id = i
+			}
 		}
 	}
-}
-
-// outIDIndex returns 0, 1 or 2 when key is the output trace, span or sampled key, else -1.
-func (sc *scan) outIDIndex(key []byte) int {
-	if len(key) >= 64 || sc.cfg.keyLens&(1<<len(key)) == 0 {
-		return -1
-	}
-	for i := outTrace; i <= outSampled; i++ {
-		if name := sc.cfg.keys[i]; name != "" && len(name) == len(key) && name == string(key) {
-			return i
-		}
-	}
-	return -1
+	return id
 }
 
 // plan is what the rewrite writes.

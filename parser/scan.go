@@ -210,8 +210,7 @@ func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
 		}
 		val := len(b)
 		if depth == 0 {
-			sc.notePresent(key)
-			if o := sc.outIDIndex(key); o >= 0 && !sc.outVals[o].set() {
+			if o := sc.notePresent(key); o >= 0 && !sc.outVals[o].set() {
 				v, rest, err := readMsgpackScalar(b)
 				if err != nil {
 					return rest, err
