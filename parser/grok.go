@@ -59,11 +59,7 @@ func buildGrok(p map[string]string) ([]grokRule, error) {
 	var pats []numbered
 	for k, v := range p {
 		if n, ok := grokIndex(k); ok && strings.TrimSpace(v) != "" {
-			name := "Grok_Pattern"
-			if n > 0 {
-				name = "Grok_Pattern_" + strconv.Itoa(n)
-			}
-			pats = append(pats, numbered{n, name, v})
+			pats = append(pats, numbered{n, GrokPatternProperty(n), v})
 		}
 	}
 	file := strings.TrimSpace(p["grok_patterns_file"])

@@ -69,6 +69,15 @@ func canonicalName(name string) (string, bool) {
 	return "", false
 }
 
+// GrokPatternProperty names the n-th grok pattern property: Grok_Pattern for 0, then
+// Grok_Pattern_1 ... Grok_Pattern_<MaxGrokPatterns-1>.
+func GrokPatternProperty(n int) string {
+	if n == 0 {
+		return "Grok_Pattern"
+	}
+	return "Grok_Pattern_" + strconv.Itoa(n)
+}
+
 // grokIndex returns N for grok_pattern_N (0 for grok_pattern).
 func grokIndex(lower string) (int, bool) {
 	if lower == "grok_pattern" {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/tracelink/tracelink/internal/fbconf"
@@ -71,14 +70,6 @@ func knownProperties() string {
 func isGrokPattern(key string) bool {
 	k := strings.ToLower(key)
 	return k == "grok_pattern" || strings.HasPrefix(k, "grok_pattern_")
-}
-
-// grokKey names the n-th Grok_Pattern property (0 -> Grok_Pattern, 1 -> Grok_Pattern_1 ...).
-func grokKey(n int) string {
-	if n == 0 {
-		return "Grok_Pattern"
-	}
-	return "Grok_Pattern_" + strconv.Itoa(n)
 }
 
 // configSource remembers where each property of a config section was written, so that
@@ -152,7 +143,7 @@ func applyFlags(props map[string]string, flags []string) error {
 		}
 	}
 	for i, g := range groks {
-		props[grokKey(i)] = g
+		props[parser.GrokPatternProperty(i)] = g
 	}
 	return nil
 }

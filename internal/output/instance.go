@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,11 +233,9 @@ func coreProperties(get func(string) string) map[string]string {
 	}
 	for _, p := range parser.Properties() {
 		add(p.Name)
-		if strings.EqualFold(p.Name, "Grok_Pattern") {
-			for i := 1; i < parser.MaxGrokPatterns; i++ {
-				add(p.Name + "_" + strconv.Itoa(i))
-			}
-		}
+	}
+	for i := 1; i < parser.MaxGrokPatterns; i++ {
+		add(parser.GrokPatternProperty(i))
 	}
 	return props
 }
