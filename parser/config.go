@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/tinylib/msgp/msgp"
 )
 
 // Format is the backend a record is rewritten for.
@@ -62,6 +64,7 @@ type config struct {
 	outSourceLoc string // "" = not written
 	grok         []grokRule
 	keys         [numOut]string // output key names by out* index
+	encKeys      [numOut][]byte // the same, msgpack-encoded
 	keyLens      uint64         // bit n set when an output key is n bytes long (n < 64)
 	grokCaps     int            // capture buffer length the grok rules need
 	// tracePrefix is "projects/<project>/traces/" precomputed for stackdriver.
@@ -174,7 +177,8 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 		return nil, err
 	}
 	c.keys = c.outKeys()
-	for _, k := range c.keys {
+	for i, k := range c.keys {
+		c.encKeys[i] = msgp.AppendString(nil, k)
 		if k != "" && len(k) < 64 {
 			c.keyLens |= 1 << len(k)
 		}

@@ -237,6 +237,23 @@ func appendDec64(dst []byte, v uint64) []byte {
 	return append(dst, b[i:]...)
 }
 
+// appendDec64Str appends v in decimal as a msgpack str.
+func appendDec64Str(dst []byte, v uint64) []byte {
+	var b [21]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	i--
+	b[i] = 0xa0 | byte(len(b)-1-i)
+	return append(dst, b[i:]...)
+}
+
 // floatDamaged reports whether an id that arrived as a number above 2^53 is exactly a
 // float64 value: the signature of a JSON layer that parsed it as a double and lost digits.
 func floatDamaged(v uint64) bool {

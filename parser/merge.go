@@ -64,7 +64,7 @@ func (sc *scan) forEachMember(obj []byte, fn func(key, val []byte) error) error 
 // hasTopKey reports whether the record has a top-level key, from the entries the walk located.
 func (sc *scan) hasTopKey(key []byte) bool {
 	for _, e := range sc.entries {
-		if e.key != nil && bytes.Equal(e.key, key) {
+		if e.key >= 0 && bytes.Equal(sc.rec[e.key:e.val], key) {
 			return true
 		}
 	}
@@ -80,7 +80,7 @@ func (p *Processor) mergeable(key []byte, pl *plan, sc *scan) bool {
 		return false
 	}
 	for i := 0; i < numOut; i++ {
-		if pl.want[i] && string(key) == p.cfg.keys[i] {
+		if pl.wants(i) && string(key) == p.cfg.keys[i] {
 			return false
 		}
 	}
@@ -96,7 +96,7 @@ func (p *Processor) buildMerge(pl *plan, sc *scan) (uint32, error) {
 	sc.merge = sc.merge[:0]
 	err := sc.forEachMember(sc.msg.s, func(key, val []byte) error {
 		for i := outTrace; i <= outSourceLoc; i++ {
-			if !pl.want[i] && p.cfg.keys[i] != "" && string(key) == p.cfg.keys[i] {
+			if !pl.wants(i) && p.cfg.keys[i] != "" && string(key) == p.cfg.keys[i] {
 				return fmt.Errorf("merge log: member %q collides with an output key", key)
 			}
 		}

@@ -35,9 +35,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	sc.validated = s.Validated
 	var res Result
 
-	sc.recLen = len(record)
-	rest, err := sc.walkMsgpackMap(record, 0, true)
-	if err != nil || len(rest) != 0 {
+	if !sc.walkRecord(record) {
 		return append(dst, record...), res
 	}
 	msg := bytes.TrimSpace(sc.msg.s)
@@ -89,28 +87,30 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 
 	pl := plan{win: win}
 	c := &p.cfg
-	pl.want[outTrace] = true
-	pl.want[outSpan] = win.ctx.span != 0
-	pl.want[outSampled] = c.outSampled != "" && win.ctx.sampled != triUnknown
+	pl.setWant(outTrace, true)
+	pl.setWant(outSpan, win.ctx.span != 0)
+	pl.setWant(outSampled, c.outSampled != "" && win.ctx.sampled != triUnknown)
 	if c.severity && c.outSeverity != "" {
 		pl.level = sc.level(msg, fromGrok)
-		pl.want[outSeverity] = pl.level != lvNone
+		pl.setWant(outSeverity, pl.level != lvNone)
 	}
 	if c.sourceLoc && c.outSourceLoc != "" {
 		sc.sourceLocation(&pl.loc)
-		pl.want[outSourceLoc] = !pl.loc.empty()
+		pl.setWant(outSourceLoc, !pl.loc.empty())
 	}
 	if fromGrok {
 		for _, g := range [...][2]int{{gMessage, outMessage}, {gService, outService}, {gEnv, outEnv}, {gVersion, outVersion}} {
-			if v := sc.grokVals[g[0]]; v.set() && !sc.present[g[1]] {
-				pl.extra[g[1]-outMessage], pl.want[g[1]] = v.s, true
+			if v := sc.grokVals[g[0]]; v.set() && sc.present&(1<<g[1]) == 0 {
+				pl.extra[g[1]-outMessage] = v.s
+				pl.setWant(g[1], true)
 			}
 		}
 	} else if c.format == FormatDatadog && textScanned {
 		// dd.service/env/version found in a text line become attributes; structured ones already are.
 		for _, g := range [...][2]int{{int(fDDService), outService}, {int(fDDEnv), outEnv}, {int(fDDVersion), outVersion}} {
-			if v := sc.vals[g[0]]; v.kind == vkString && structured&(1<<g[0]) == 0 && !sc.present[g[1]] {
-				pl.extra[g[1]-outMessage], pl.want[g[1]] = v.s, true
+			if v := sc.vals[g[0]]; v.kind == vkString && structured&(1<<g[0]) == 0 && sc.present&(1<<g[1]) == 0 {
+				pl.extra[g[1]-outMessage] = v.s
+				pl.setWant(g[1], true)
 			}
 		}
 	}

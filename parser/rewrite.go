@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"errors"
+	"math/bits"
 
 	"github.com/tinylib/msgp/msgp"
 )
@@ -30,74 +31,68 @@ func (c *config) outKeys() [numOut]string {
 	return k
 }
 
-// notePresent records which output keys the record already has at its top level, and
-// returns outTrace, outSpan or outSampled when key is one of those (else -1): their values
-// are what a record tracelink already rewrote says.
-func (sc *scan) notePresent(key []byte) int {
-	if len(key) >= 64 || sc.cfg.keyLens&(1<<len(key)) == 0 {
-		return -1 // no output key has this length
-	}
-	id := -1
-	for i := range sc.cfg.keys {
-		if name := sc.cfg.keys[i]; name != "" && len(name) == len(key) && name == string(key) {
-			sc.present[i] = true
-			sc.anyPresent = true
-			if id < 0 && i <= outSampled {
-				id = i
-			}
-		}
-	}
-	return id
-}
-
 // plan is what the rewrite writes.
 type plan struct {
 	win   candidate
 	level level
 	loc   sourceLoc
 	extra [numOut - outMessage][]byte // message/service/env/version values from grok or text
-	want  [numOut]bool
+	want  uint16                      // bit i: output i is written
+}
+
+func (pl *plan) wants(i int) bool { return pl.want&(1<<i) != 0 }
+
+func (pl *plan) setWant(i int, on bool) {
+	if on {
+		pl.want |= 1 << i
+	}
+}
+
+// appendStrHeader appends the header of a msgpack str of n bytes.
+func appendStrHeader(dst []byte, n int) []byte {
+	switch {
+	case n < 32:
+		return append(dst, 0xa0|byte(n))
+	case n < 1<<8:
+		return append(dst, 0xd9, byte(n))
+	case n < 1<<16:
+		return append(dst, 0xda, byte(n>>8), byte(n))
+	}
+	return append(dst, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
 // appendOut appends the msgpack value of output i.
 func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 	c := &p.cfg
-	ctx := pl.win.ctx
-	b := sc.out[:0]
+	ctx := &pl.win.ctx
 	switch i {
 	case outTrace:
-		switch c.format {
-		case FormatStackdriver:
-			if pl.win.project != nil {
-				b = append(append(append(b, "projects/"...), pl.win.project...), "/traces/"...)
-			} else {
-				b = append(b, c.tracePrefix...)
-			}
-			b = appendTraceHex(b, ctx.trace)
-		case FormatDatadog:
-			if c.ddHex {
-				b = appendTraceHex(b, ctx.trace)
-			} else {
-				b = appendDec64(b, ctx.trace.lo)
-			}
-		default:
-			b = appendTraceHex(b, ctx.trace)
+		switch {
+		case c.format == FormatStackdriver && pl.win.project != nil:
+			project := pl.win.project
+			dst = appendStrHeader(dst, len("projects/")+len(project)+len("/traces/")+32)
+			dst = append(append(append(dst, "projects/"...), project...), "/traces/"...)
+			return appendTraceHex(dst, ctx.trace)
+		case c.format == FormatStackdriver:
+			dst = appendStrHeader(dst, len(c.tracePrefix)+32)
+			return appendTraceHex(append(dst, c.tracePrefix...), ctx.trace)
+		case c.format == FormatDatadog && !c.ddHex:
+			return appendDec64Str(dst, ctx.trace.lo)
 		}
+		return appendTraceHex(append(dst, 0xd9, 32), ctx.trace)
 	case outSpan:
 		if c.format == FormatDatadog {
-			b = appendDec64(b, ctx.span)
-		} else {
-			b = appendHex64(b, ctx.span)
+			return appendDec64Str(dst, ctx.span)
 		}
+		return appendHex64(append(dst, 0xa0|16), ctx.span)
 	case outSampled:
 		if c.format == FormatStackdriver {
 			return msgp.AppendBool(dst, ctx.sampled == triTrue)
 		}
 		if ctx.sampled == triTrue {
-			b = append(b, "01"...)
-		} else {
-			b = append(b, "00"...)
+			return append(dst, 0xa2, '0', '1')
 		}
+		return append(dst, 0xa2, '0', '0')
 	case outSeverity:
 		return msgp.AppendString(dst, pl.level.name(c.format))
 	case outSourceLoc:
@@ -122,17 +117,14 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 			dst = msgp.AppendStringFromBytes(msgp.AppendString(dst, "function"), pl.loc.function)
 		}
 		return dst
-	default:
-		return msgp.AppendStringFromBytes(dst, pl.extra[i-outMessage])
 	}
-	sc.out = b
-	return msgp.AppendStringFromBytes(dst, b)
+	return msgp.AppendStringFromBytes(dst, pl.extra[i-outMessage])
 }
 
 // rewrite appends the rewritten record to dst.
 func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, error) {
 	c := &p.cfg
-	n, _, err := msgp.ReadMapHeaderBytes(record)
+	n, body, err := msgp.ReadMapHeaderBytes(record)
 	if err != nil {
 		return dst, err
 	}
@@ -140,16 +132,11 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 		return dst, errEntries
 	}
 	nested := c.format == FormatDatadog && sc.ddNested && c.outTrace == "dd.trace_id"
-	total := n
-	for i := 0; i < numOut; i++ {
-		if !pl.want[i] || sc.present[i] {
-			continue
-		}
-		if nested && (i == outTrace || i == outSpan) {
-			continue
-		}
-		total++
+	add := pl.want &^ sc.present // outputs appended as new keys
+	if nested {
+		add &^= 1<<outTrace | 1<<outSpan
 	}
+	total := n + uint32(bits.OnesCount16(add))
 	merge := c.mergeLog && sc.msgJSON
 	var mergeCount uint32
 	if merge {
@@ -160,13 +147,19 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 		}
 	}
 	dst = msgp.AppendMapHeader(dst, total)
-	for _, e := range sc.entries {
-		key := e.key
-		if key != nil {
+	if owned := pl.want & sc.present & ownedMask; owned == 0 && !nested && !merge {
+		dst = append(dst, body...) // no entry changes: the record's entries go as they are
+	} else {
+		for _, e := range sc.entries {
+			if e.key < 0 {
+				dst = append(dst, record[e.start:e.end]...)
+				continue
+			}
+			key := record[e.key:e.val]
 			if merge && bytes.Equal(key, sc.msgKey) {
 				continue
 			}
-			if o := sc.ownedIndex(key, pl); o >= 0 {
+			if o := c.ownedIndex(key, owned); o >= 0 {
 				dst = append(dst, record[e.start:e.val]...)
 				dst = p.appendOut(dst, o, pl, sc)
 				continue
@@ -178,14 +171,12 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 				}
 				continue
 			}
+			dst = append(dst, record[e.start:e.end]...)
 		}
-		dst = append(dst, record[e.start:e.end]...)
 	}
-	for i := 0; i < numOut; i++ {
-		if !pl.want[i] || sc.present[i] || (nested && (i == outTrace || i == outSpan)) {
-			continue
-		}
-		dst = msgp.AppendString(dst, c.keys[i])
+	for ; add != 0; add &= add - 1 {
+		i := bits.TrailingZeros16(add)
+		dst = append(dst, c.encKeys[i]...)
 		dst = p.appendOut(dst, i, pl, sc)
 	}
 	if merge {
@@ -194,25 +185,23 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 	return dst, nil
 }
 
-// errEntries means the walk did not record every entry (it cannot happen for a record the
-// walk accepted); the caller then passes the record on unchanged.
-var errEntries = errors.New("rewrite: entry count mismatch")
+// ownedMask has the outputs that replace an existing key in place; message, service, env and
+// version are only ever added.
+const ownedMask = 1<<outMessage - 1
 
-// ownedIndex returns which wanted output key this record key is, or -1.
-func (sc *scan) ownedIndex(key []byte, pl *plan) int {
-	if !sc.anyPresent {
-		return -1
-	}
-	for i := 0; i < numOut; i++ {
-		if pl.want[i] && sc.present[i] && string(key) == sc.cfg.keys[i] {
-			if i >= outMessage {
-				return -1 // message/service/env/version are only added, never replaced
-			}
+// ownedIndex returns which of the owned outputs key is, or -1.
+func (c *config) ownedIndex(key []byte, owned uint16) int {
+	for ; owned != 0; owned &= owned - 1 {
+		if i := bits.TrailingZeros16(owned); string(key) == c.keys[i] {
 			return i
 		}
 	}
 	return -1
 }
+
+// errEntries means the walk did not record every entry (it cannot happen for a record the
+// walk accepted); the caller then passes the record on unchanged.
+var errEntries = errors.New("rewrite: entry count mismatch")
 
 // rewriteDDMap rewrites a nested Datadog map {"trace_id": ..., "span_id": ...} in place.
 func (p *Processor) rewriteDDMap(dst, b []byte, pl *plan, sc *scan) ([]byte, error) {
@@ -238,7 +227,7 @@ func (p *Processor) rewriteDDMap(dst, b []byte, pl *plan, sc *scan) ([]byte, err
 			return dst, err
 		}
 	}
-	addSpan := !hasSpan && pl.want[outSpan]
+	addSpan := !hasSpan && pl.wants(outSpan)
 	total := n
 	if addSpan {
 		total++
@@ -263,7 +252,7 @@ func (p *Processor) rewriteDDMap(dst, b []byte, pl *plan, sc *scan) ([]byte, err
 		case string(k) == "trace_id":
 			dst = append(dst, start[:len(start)-len(valStart)]...)
 			dst = p.appendOut(dst, outTrace, pl, sc)
-		case string(k) == "span_id" && pl.want[outSpan]:
+		case string(k) == "span_id" && pl.wants(outSpan):
 			dst = append(dst, start[:len(start)-len(valStart)]...)
 			dst = p.appendOut(dst, outSpan, pl, sc)
 		default:

@@ -38,10 +38,11 @@ func (v *value) float() float64 { return math.Float64frombits(v.u) }
 
 func (v *value) set() bool { return v.kind != vkNone }
 
-// entry locates one top-level record entry: key bytes and offsets into the record.
+// entry locates one top-level record entry by offsets into the record: the entry runs from
+// start to end, its key's bytes from key to val (key is -1 for a key that is not a string),
+// its value from val to end.
 type entry struct {
-	key             []byte // nil for a non-string key
-	start, val, end int
+	start, key, val, end int
 }
 
 // maxDepth bounds how deep nested maps are searched for trace context.
@@ -61,23 +62,22 @@ type scan struct {
 	msgKey  []byte
 	msgRank int  // lower is better; 0 = Message_Key match
 	msgJSON bool // the message held a JSON object that was scanned
-	// which output keys already exist at the top level (rewritten in place)
-	present    [numOut]bool
-	anyPresent bool
-	validated  bool // the record is known to be one well-formed map (see Scratch.Validated)
-	lastEntry  bool // the walk is at the record's last top-level entry
-	ddNested   bool // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
-	path       [maxDepth][]byte
-	entries    []entry // the record's top-level entries, as offsets into it
-	merge      []byte  // Merge_Log: the lifted members, transcoded
-	recLen     int     // length of the record being walked
-	unesc      []byte  // scratch for unescaped JSON strings
-	out        []byte  // scratch for formatted values
-	grokCaps   []int
-	grokVals   [numGrokFields]value
-	grokRadix  [numGrokFields]radix
-	textLevel  value
-	textTime   value
+	// bit i: output key i already exists at the top level (it is rewritten in place)
+	present   uint16
+	memo      keyMemo // what the top-level keys mean
+	validated bool    // the record is known to be one well-formed map (see Scratch.Validated)
+	ddNested  bool    // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
+	path      [maxDepth][]byte
+	entries   []entry // the record's top-level entries, as offsets into it
+	merge     []byte  // Merge_Log: the lifted members, transcoded
+	rec       []byte  // the record being processed
+	unesc     []byte  // scratch for unescaped JSON strings
+	out       []byte  // scratch for formatted values
+	grokCaps  []int
+	grokVals  [numGrokFields]value
+	grokRadix [numGrokFields]radix
+	textLevel value
+	textTime  value
 }
 
 func (sc *scan) reset(cfg *config) {
@@ -88,8 +88,7 @@ func (sc *scan) reset(cfg *config) {
 	sc.cfg = cfg
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
-	sc.present = [numOut]bool{}
-	sc.anyPresent = false
+	sc.present = 0
 	sc.outVals = [3]value{}
 	sc.ddNested = false
 	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
@@ -106,27 +105,6 @@ func (sc *scan) keep(f field, v value) {
 		sc.vals[f] = v
 		sc.set |= 1 << f
 	}
-}
-
-// msgRankOf ranks a top-level key as the message field: Message_Key, else log, message, msg.
-func (sc *scan) msgRankOf(key []byte) int {
-	if sc.cfg.messageKey != "" {
-		if bytes.EqualFold(key, []byte(sc.cfg.messageKey)) {
-			return 0
-		}
-		return -1
-	}
-	switch string(key) {
-	case "log":
-		return 1
-	case "message":
-		return 2
-	case "msg":
-		return 3
-	case "MESSAGE":
-		return 4
-	}
-	return -1
 }
 
 // overrideMatch reports whether the key at the current path matches an explicit key path
@@ -150,6 +128,24 @@ func (sc *scan) overrideMatch(keyPath []string, depth int, key []byte) bool {
 	return bytes.EqualFold(key, []byte(parts[depth]))
 }
 
+// overrideSlotOf returns the explicit-key slot for topKey.override, or nil when the slot
+// is already taken.
+func (sc *scan) overrideSlotOf(o uint8) *value {
+	var slot *value
+	switch o {
+	case 1:
+		slot = &sc.keyTrace
+	case 2:
+		slot = &sc.keySpan
+	case 3:
+		slot = &sc.keySampled
+	}
+	if slot != nil && slot.set() {
+		return nil
+	}
+	return slot
+}
+
 // overrideSlot returns the explicit-key slot (Trace_Key, Span_Key, Sampled_Key) the key at
 // this path fills, or nil when it fills none or the slot is already taken.
 func (sc *scan) overrideSlot(depth int, key []byte) *value {
@@ -168,68 +164,132 @@ func (sc *scan) overrideSlot(depth int, key []byte) *value {
 	return slot
 }
 
-// walkMsgpackMap scans a msgpack map for trace context. depth 0 is the record itself.
-// It returns the bytes after the map.
-func (sc *scan) walkMsgpackMap(b []byte, depth int, top bool) ([]byte, error) {
+// walkRecord scans the record's top-level map for trace context and locates its entries.
+// It reports false when the record is not one well-formed msgpack map.
+func (sc *scan) walkRecord(rec []byte) bool {
+	n, b, err := msgp.ReadMapHeaderBytes(rec)
+	if err != nil {
+		return false
+	}
+	sc.rec = rec
+	sc.memo.forConfig(sc.cfg)
+	for i := uint32(0); i < n; i++ {
+		e := entry{start: len(rec) - len(b), key: -1}
+		key, rest, ok := readStr(b)
+		if !ok {
+			// A non-string key (bin included) is never ours: the entry is kept as it is.
+			if b, err = skipValue(b); err == nil {
+				b, err = skipValue(b)
+			}
+			if err != nil {
+				return false
+			}
+			e.end = len(rec) - len(b)
+			sc.entries = append(sc.entries, e)
+			continue
+		}
+		b = rest
+		e.key, e.val = len(rec)-len(b)-len(key), len(rec)-len(b)
+		if b, err = sc.onTopEntry(b, key, sc.memo.lookup(key), i == n-1); err != nil {
+			return false
+		}
+		e.end = len(rec) - len(b)
+		sc.entries = append(sc.entries, e)
+	}
+	return len(b) == 0
+}
+
+// onTopEntry handles one top-level key/value pair; b starts at the value. last says it is
+// the record's last entry.
+func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
+	if k.present != 0 {
+		sc.present |= k.present
+		if k.out >= 0 && !sc.outVals[k.out].set() {
+			v, _, err := readMsgpackScalar(b)
+			if err != nil {
+				return b, err
+			}
+			sc.outVals[k.out] = v
+		}
+	}
+	if k.override != 0 {
+		if slot := sc.overrideSlotOf(k.override); slot != nil {
+			v, rest, err := readMsgpackScalar(b)
+			if err != nil {
+				return rest, err
+			}
+			*slot = v
+			return rest, nil
+		}
+	}
+	if k.msgRank >= 0 && int(k.msgRank) < sc.msgRank {
+		if s, rest, ok := readStrOrBin(b); ok {
+			sc.msg, sc.msgRank, sc.msgKey = value{kind: vkString, s: s}, int(k.msgRank), key
+			return rest, nil
+		}
+	}
+	if len(b) == 0 {
+		return b, msgp.ErrShortBytes
+	}
+	if isMap(b[0]) {
+		if k.kubernetes {
+			if last && sc.validated {
+				// Fluent Bit's kubernetes filter appends its map last; the chunk walker already
+				// checked the record, so the map simply runs to the record's end.
+				return b[len(b):], nil
+			}
+			return skipValue(b)
+		}
+		if k.f == fSourceLoc {
+			raw, rest, err := rawValue(b)
+			if err == nil {
+				sc.keep(k.f, value{kind: vkMap, s: raw})
+			}
+			return rest, err
+		}
+		sc.path[0] = key
+		if k.dd {
+			before := sc.vals[fDDTrace].set()
+			rest, err := sc.walkMsgpackMap(b, 1)
+			if !before && sc.vals[fDDTrace].set() {
+				sc.ddNested = true
+			}
+			return rest, err
+		}
+		return sc.walkMsgpackMap(b, 1)
+	}
+	return sc.onScalarEntry(b, k.f)
+}
+
+// walkMsgpackMap scans a nested msgpack map (depth >= 1: its key is sc.path[depth-1]) for
+// trace context. It returns the bytes after the map.
+func (sc *scan) walkMsgpackMap(b []byte, depth int) ([]byte, error) {
 	n, b, err := msgp.ReadMapHeaderBytes(b)
 	if err != nil {
 		return b, err
 	}
-	var parent []byte
-	if depth > 0 {
-		parent = sc.path[depth-1]
-	}
+	parent := sc.path[depth-1]
 	for i := uint32(0); i < n; i++ {
-		var key []byte
-		start := len(b)
-		sc.lastEntry = depth == 0 && i == n-1
-		t := msgp.NextType(b)
-		if t == msgp.StrType {
-			key, b, err = msgp.ReadStringZC(b)
-		} else if t == msgp.BinType {
-			key, b, err = msgp.ReadBytesZC(b)
-		} else {
+		key, rest, ok := readStrOrBin(b)
+		if !ok {
 			b, err = skipValue(b) // non-string key: never ours
-			val := len(b)
 			if err == nil {
 				b, err = skipValue(b)
 			}
 			if err != nil {
 				return b, err
 			}
-			if depth == 0 {
-				sc.entries = append(sc.entries, entry{start: sc.recLen - start, val: sc.recLen - val, end: sc.recLen - len(b)})
-			}
 			continue
 		}
-		if err != nil {
+		if b, err = sc.onMsgpackEntry(rest, key, parent, depth); err != nil {
 			return b, err
-		}
-		if depth == 0 && t == msgp.BinType {
-			key = nil // a bin key is kept as it is, never matched
-		}
-		val := len(b)
-		if depth == 0 {
-			if o := sc.notePresent(key); o >= 0 && !sc.outVals[o].set() {
-				v, rest, err := readMsgpackScalar(b)
-				if err != nil {
-					return rest, err
-				}
-				sc.outVals[o] = v
-			}
-		}
-		if b, err = sc.onMsgpackEntry(b, key, parent, depth, top); err != nil {
-			return b, err
-		}
-		if depth == 0 {
-			sc.entries = append(sc.entries, entry{key: key, start: sc.recLen - start, val: sc.recLen - val, end: sc.recLen - len(b)})
 		}
 	}
 	return b, nil
 }
 
-// onMsgpackEntry handles one key/value pair; b starts at the value.
-func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]byte, error) {
+// onMsgpackEntry handles one key/value pair of a nested map; b starts at the value.
+func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error) {
 	if sc.cfg.hasKeys {
 		if slot := sc.overrideSlot(depth, key); slot != nil {
 			v, rest, err := readMsgpackScalar(b)
@@ -240,30 +300,11 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 			return rest, nil
 		}
 	}
-	if depth == 0 {
-		if r := sc.msgRankOf(key); r >= 0 && r < sc.msgRank {
-			t := msgp.NextType(b)
-			if t == msgp.StrType || t == msgp.BinType {
-				v, rest, err := readMsgpackScalar(b)
-				if err != nil {
-					return rest, err
-				}
-				sc.msg, sc.msgRank, sc.msgKey = v, r, key
-				return rest, nil
-			}
-		}
+	if len(b) == 0 {
+		return b, msgp.ErrShortBytes
 	}
-	t := msgp.NextType(b)
-	if t == msgp.MapType {
-		if depth == 0 && string(key) == "kubernetes" && sc.lastEntry && sc.validated {
-			// Fluent Bit's kubernetes filter appends its map last; the chunk walker already
-			// checked the record, so the map simply runs to the record's end.
-			return b[len(b):], nil
-		}
-		if depth+1 >= maxDepth || (depth == 0 && string(key) == "kubernetes") {
-			return skipValue(b)
-		}
-		f := classifyAt(parent, key, top, depth == 1)
+	f := classifyAt(parent, key, false, depth == 1)
+	if isMap(b[0]) {
 		if f == fSourceLoc {
 			raw, rest, err := rawValue(b)
 			if err == nil {
@@ -271,30 +312,30 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 			}
 			return rest, err
 		}
-		if depth == 0 && string(key) == "dd" {
-			sc.path[depth] = key
-			before := sc.vals[fDDTrace].set()
-			rest, err := sc.walkMsgpackMap(b, depth+1, false)
-			if !before && sc.vals[fDDTrace].set() {
-				sc.ddNested = true
-			}
-			return rest, err
+		if depth+1 >= maxDepth {
+			return skipValue(b)
 		}
 		sc.path[depth] = key
-		return sc.walkMsgpackMap(b, depth+1, false)
+		return sc.walkMsgpackMap(b, depth+1)
 	}
-	f := classifyAt(parent, key, top, depth == 1)
-	if f == fNone && t == msgp.StrType {
-		v, rest, err := msgp.ReadStringZC(b)
-		if err == nil && looksLikeTraceResource(v) {
-			sc.keep(fGoogleTraceValue, value{kind: vkString, s: v})
+	return sc.onScalarEntry(b, f)
+}
+
+// onScalarEntry handles a value that is not a map under a key meaning f; b starts at the value.
+func (sc *scan) onScalarEntry(b []byte, f field) ([]byte, error) {
+	if f == fNone {
+		if s, rest, ok := readStr(b); ok {
+			if looksLikeTraceResource(s) {
+				sc.keep(fGoogleTraceValue, value{kind: vkString, s: s})
+			}
+			return rest, nil
 		}
-		return rest, err
-	}
-	if f == fNone || f == fSourceLoc {
 		return skipValue(b)
 	}
-	if t == msgp.ArrayType {
+	if f == fSourceLoc {
+		return skipValue(b)
+	}
+	if msgp.NextType(b) == msgp.ArrayType {
 		// Header dumps: {"Traceparent": ["00-..."]}: the first string counts.
 		n, rest, err := msgp.ReadArrayHeaderBytes(b)
 		if err != nil {
@@ -324,6 +365,38 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int, top bool) ([]by
 		sc.keep(f, v)
 	}
 	return rest, nil
+}
+
+// isMap reports whether a msgpack type byte starts a map.
+func isMap(c byte) bool { return c&0xf0 == 0x80 || c == 0xde || c == 0xdf }
+
+// readStr reads the msgpack str at the start of b without copying.
+func readStr(b []byte) (s, rest []byte, ok bool) {
+	if len(b) > 0 && b[0]&0xe0 == 0xa0 { // fixstr, the common case
+		n := 1 + int(b[0]&0x1f)
+		if len(b) < n {
+			return nil, b, false
+		}
+		return b[1:n], b[n:], true
+	}
+	return readStrLong(b)
+}
+
+func readStrLong(b []byte) (s, rest []byte, ok bool) {
+	if msgp.NextType(b) != msgp.StrType {
+		return nil, b, false
+	}
+	s, rest, err := msgp.ReadStringZC(b)
+	return s, rest, err == nil
+}
+
+// readStrOrBin reads a msgpack str or bin at the start of b without copying.
+func readStrOrBin(b []byte) (s, rest []byte, ok bool) {
+	if s, rest, ok = readStr(b); ok || len(b) == 0 || msgp.NextType(b) != msgp.BinType {
+		return s, rest, ok
+	}
+	s, rest, err := msgp.ReadBytesZC(b)
+	return s, rest, err == nil
 }
 
 // looksLikeTraceResource is a cheap test for "projects/P/traces/<32 hex>" under a key of any
