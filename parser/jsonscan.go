@@ -123,7 +123,7 @@ func skipJSONValue(s []byte) ([]byte, bool) {
 
 // walkJSONObject scans the JSON object at the start of s for trace context, like
 // walkMsgpackMap does for msgpack. It reports false when the text is not a well-formed object.
-func (sc *scan) walkJSONObject(s []byte, depth int, top bool) ([]byte, bool) {
+func (sc *scan) walkJSONObject(s []byte, depth int) ([]byte, bool) {
 	s = skipWS(s)
 	if len(s) == 0 || s[0] != '{' {
 		return s, false
@@ -156,7 +156,7 @@ func (sc *scan) walkJSONObject(s []byte, depth int, top bool) ([]byte, bool) {
 			return s, false
 		}
 		s = skipWS(s[1:])
-		if s, ok = sc.onJSONEntry(s, key, parent, depth, top); !ok {
+		if s, ok = sc.onJSONEntry(s, key, parent, depth); !ok {
 			return s, false
 		}
 		s = skipWS(s)
@@ -174,20 +174,31 @@ func (sc *scan) walkJSONObject(s []byte, depth int, top bool) ([]byte, bool) {
 }
 
 // onJSONEntry handles one member; s starts at the value.
-func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte, bool) {
-	if sc.cfg.hasKeys {
-		if slot := sc.overrideSlot(depth, key); slot != nil {
-			v, rest, ok := sc.readJSONScalar(s)
-			*slot = v
-			return rest, ok
+func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
+	var f field
+	var slot *value // the explicit key's slot this member fills
+	if depth == 0 {
+		k := sc.memo.lookup(key)
+		if k.override != 0 {
+			slot = sc.overrideSlotOf(k.override)
 		}
+		f = k.f
+	} else {
+		if sc.cfg.hasKeys {
+			slot = sc.overrideSlot(depth, key)
+		}
+		f = classifyAt(parent, key, false, depth == 1)
+	}
+	if slot != nil {
+		v, rest, ok := sc.readJSONScalar(s)
+		*slot = v
+		return rest, ok
 	}
 	if len(s) == 0 {
 		return s, false
 	}
 	switch s[0] {
 	case '{':
-		f := classifyAt(parent, key, top, depth == 1)
 		if f == fSourceLoc {
 			rest, ok := skipJSONValue(s)
 			if ok {
@@ -199,9 +210,8 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 			return skipJSONValue(s)
 		}
 		sc.path[depth] = key
-		return sc.walkJSONObject(s, depth+1, false)
+		return sc.walkJSONObject(s, depth+1)
 	case '[':
-		f := classifyAt(parent, key, top, depth == 1)
 		if !isIDField(f) {
 			return skipJSONValue(s)
 		}
@@ -214,7 +224,6 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int, top bool) ([]byte,
 		}
 		return skipJSONValue(s)
 	}
-	f := classifyAt(parent, key, top, depth == 1)
 	if f == fNone && s[0] == '"' {
 		raw, rest, esc, ok := jsonString(s)
 		if ok && !esc && looksLikeTraceResource(raw) {

@@ -181,7 +181,7 @@ func (sc *scan) eventTime(msg []byte, fromGrok bool) (EventTime, bool) {
 func (sc *scan) scanMessageJSON(msg []byte) {
 	before := sc.set
 	kt, ks, kS := sc.keyTrace, sc.keySpan, sc.keySampled
-	_, sc.msgJSON = sc.walkJSONObject(msg, 0, true)
+	_, sc.msgJSON = sc.walkJSONObject(msg, 0)
 	if sc.msgJSON {
 		return
 	}

@@ -86,6 +86,7 @@ func (sc *scan) reset(cfg *config) {
 	}
 	sc.set = 0
 	sc.cfg = cfg
+	sc.memo.forConfig(cfg)
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
 	sc.present = 0
@@ -172,7 +173,6 @@ func (sc *scan) walkRecord(rec []byte) bool {
 		return false
 	}
 	sc.rec = rec
-	sc.memo.forConfig(sc.cfg)
 	for i := uint32(0); i < n; i++ {
 		e := entry{start: len(rec) - len(b), key: -1}
 		key, rest, ok := readStr(b)

@@ -68,16 +68,17 @@ func msgRankOf(cfg *config, key []byte) int {
 
 // keyMemo remembers classifyTop's answers. The records of one stream carry the same
 // top-level keys record after record, so each distinct key is classified once, not once per
-// record. It is a small direct-mapped table: a key that collides with another simply
-// replaces it. The zero value is ready to use.
+// record. It is a small open-addressed table: a key probes a few slots from its hash, and
+// when they are all taken by other keys it replaces the first. The zero value is ready to use.
 type keyMemo struct {
 	cfg   *config
 	slots [memoSlots]memoSlot
 }
 
 const (
-	memoBits   = 6
+	memoBits   = 7
 	memoSlots  = 1 << memoBits
+	memoProbes = 4
 	memoKeyMax = 40 // longer keys are classified every time
 )
 
@@ -104,9 +105,17 @@ func (m *keyMemo) lookup(key []byte) topKey {
 		return classifyTop(m.cfg, key)
 	}
 	h := uint32(n) | uint32(key[0])<<8 | uint32(key[n>>1])<<16 | uint32(key[n-1])<<24
-	s := &m.slots[(h*0x9E3779B1)>>(32-memoBits)]
-	if int(s.n) == n && string(s.key[:n]) == string(key) {
-		return s.info
+	home := (h * 0x9E3779B1) >> (32 - memoBits)
+	s := &m.slots[home]
+	for j := uint32(0); j < memoProbes; j++ {
+		t := &m.slots[(home+j)&(memoSlots-1)]
+		if int(t.n) == n && string(t.key[:n]) == string(key) {
+			return t.info
+		}
+		if t.n == 0 {
+			s = t
+			break
+		}
 	}
 	s.info = classifyTop(m.cfg, key)
 	s.n = uint8(n)
