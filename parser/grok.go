@@ -207,7 +207,8 @@ func (sc *scan) runGrok(line []byte) {
 
 // grokCandidate reads the ids grok captured.
 func (sc *scan) grokCandidate() candidate {
-	c := ids(SourceGrok, &sc.grokVals[gTrace], sc.grokRadix[gTrace], &sc.grokVals[gSpan], sc.grokRadix[gSpan])
+	var c candidate
+	ids(&c, SourceGrok, &sc.grokVals[gTrace], sc.grokRadix[gTrace], &sc.grokVals[gSpan], sc.grokRadix[gSpan])
 	c.ctx.sampled = readSampled(&sc.grokVals[gSampled])
 	return c
 }

@@ -1,6 +1,9 @@
 package parser
 
-import "math/bits"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // traceID is a 128-bit trace id; zero means "no trace".
 type traceID struct{ hi, lo uint64 }
@@ -73,22 +76,13 @@ func parseDec128(s []byte) (traceID, bool) {
 		return traceID{}, false
 	}
 	if len(s) <= 19 { // fits in uint64 without overflow checks
-		var v uint64
-		for _, c := range s {
-			if c < '0' || c > '9' {
-				return traceID{}, false
-			}
-			v = v*10 + uint64(c-'0')
-		}
-		return traceID{lo: v}, true
+		v, ok := parseDigits19(s)
+		return traceID{lo: v}, ok
 	}
 	// The first 19 digits fit in a uint64; the rest need 128-bit steps.
-	var lo uint64
-	for _, c := range s[:19] {
-		if c < '0' || c > '9' {
-			return traceID{}, false
-		}
-		lo = lo*10 + uint64(c-'0')
+	lo, ok := parseDigits19(s[:19])
+	if !ok {
+		return traceID{}, false
 	}
 	var hi uint64
 	for _, c := range s[19:] {
@@ -113,6 +107,60 @@ func parseDec128(s []byte) (traceID, bool) {
 		hi, lo = h, l
 	}
 	return traceID{hi, lo}, true
+}
+
+// parseDigits19 reads 1..19 decimal digits (which always fit in a uint64), eight at a time:
+// a head of len%8 digits is read as a word of eight with leading '0's.
+func parseDigits19(s []byte) (uint64, bool) {
+	if len(s) < 8 {
+		var v uint64
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		return v, len(s) > 0
+	}
+	var v uint64
+	i := len(s) & 7
+	if i != 0 {
+		// The first eight bytes, shifted so only the head's digits remain, '0'-filled in front.
+		sh := 8 * uint(8-i)
+		d, ok := parse8Digits(binary.LittleEndian.Uint64(s)<<sh | zeroDigits>>(64-sh))
+		if !ok {
+			return 0, false
+		}
+		v = d
+	}
+	for ; i+8 <= len(s); i += 8 {
+		d, ok := parse8Digits(binary.LittleEndian.Uint64(s[i:]))
+		if !ok {
+			return 0, false
+		}
+		v = v*100_000_000 + d
+	}
+	return v, true
+}
+
+// zeroDigits is '0' in every byte of a word.
+const zeroDigits = 0x3030303030303030
+
+// parse8Digits reads eight ASCII decimal digits loaded little-endian (the first digit in the
+// low byte), all in parallel within the word.
+func parse8Digits(x uint64) (uint64, bool) {
+	const (
+		highNibbles = 0xF0F0F0F0F0F0F0F0
+		zeros       = zeroDigits
+	)
+	// Every byte must be '0'..'9': high nibble 3, and adding 6 must not carry out of the nibble.
+	if x&highNibbles != zeros || (x+0x0606060606060606)&highNibbles != zeros {
+		return 0, false
+	}
+	x -= zeros
+	x = x*10 + x>>8 // pairs of digits
+	x = ((x&0x000000FF000000FF)*(100+1000000<<32) + (x>>16&0x000000FF000000FF)*(1+10000<<32)) >> 32
+	return x, true
 }
 
 // parseDec64 reads 1..20 decimal digits that fit in 64 bits.
@@ -225,33 +273,41 @@ func appendTraceHex(dst []byte, t traceID) []byte {
 
 func appendDec64(dst []byte, v uint64) []byte {
 	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
+	i := formatDec64(&b, v)
 	return append(dst, b[i:]...)
 }
 
 // appendDec64Str appends v in decimal as a msgpack str.
 func appendDec64Str(dst []byte, v uint64) []byte {
-	var b [21]byte
+	var b [20]byte
+	i := formatDec64(&b, v)
+	return append(append(dst, 0xa0|byte(len(b)-i)), b[i:]...)
+}
+
+// decPairs holds the two decimal digits of 0..99.
+const decPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
+	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+// formatDec64 writes v in decimal at the end of b, two digits at a time, and returns where
+// the digits start.
+func formatDec64(b *[20]byte, v uint64) int {
 	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
+	for v >= 100 {
+		q := v / 100
+		r := (v - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = decPairs[r], decPairs[r+1]
+		v = q
 	}
-	i--
-	b[i] = 0xa0 | byte(len(b)-1-i)
-	return append(dst, b[i:]...)
+	if v >= 10 {
+		i -= 2
+		b[i], b[i+1] = decPairs[v*2], decPairs[v*2+1]
+	} else {
+		i--
+		b[i] = byte('0' + v)
+	}
+	return i
 }
 
 // floatDamaged reports whether an id that arrived as a number above 2^53 is exactly a

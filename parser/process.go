@@ -38,7 +38,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	if !sc.walkRecord(record) {
 		return append(dst, record...), res
 	}
-	msg := bytes.TrimSpace(sc.msg.s)
+	msg := trimSpace(sc.msg.s)
 	if len(msg) > 0 && msg[0] == '{' {
 		sc.scanMessageJSON(msg)
 	}
@@ -125,6 +125,14 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	// Appending a key always changes the record; only in-place rewrites can leave it as it was.
 	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
 	return out, res
+}
+
+// trimSpace is bytes.TrimSpace with an inlined fast path for the common case: nothing to trim.
+func trimSpace(s []byte) []byte {
+	if len(s) == 0 || (s[0] > ' ' && s[0] < 0x80 && s[len(s)-1] > ' ' && s[len(s)-1] < 0x80) {
+		return s
+	}
+	return bytes.TrimSpace(s)
 }
 
 // level picks the record's level: structured keys first, then grok, then text.

@@ -20,7 +20,7 @@ func readTrace(v *value, r radix) (traceID, idStatus) {
 	case vkNone:
 		return traceID{}, idAbsent
 	case vkString:
-		s := bytes.TrimSpace(v.s)
+		s := trimSpace(v.s)
 		if allZeros(s) {
 			return traceID{}, idAbsent // "0" and all-zero ids mean "no trace"
 		}
@@ -51,7 +51,7 @@ func readSpan(v *value, r radix) (uint64, idStatus) {
 	case vkNone:
 		return 0, idAbsent
 	case vkString:
-		s := bytes.TrimSpace(v.s)
+		s := trimSpace(v.s)
 		if allZeros(s) {
 			return 0, idAbsent
 		}
@@ -139,41 +139,41 @@ type candidate struct {
 	spanBad bool // the trace is fine but the span value was invalid
 }
 
-// ids reads a (trace, span, sampled) triple.
-func ids(src Source, tv *value, tr radix, sv *value, sr radix) candidate {
-	c := candidate{source: src}
+// ids reads a (trace, span) pair into c.
+func ids(c *candidate, src Source, tv *value, tr radix, sv *value, sr radix) {
+	c.source = src
 	c.ctx.trace, c.status = readTrace(tv, tr)
 	if c.status != idOK {
-		return c
+		return
 	}
 	var st idStatus
 	c.ctx.span, st = readSpan(sv, sr)
 	c.spanBad = st == idInvalid
-	return c
 }
 
 // candidates returns every source's reading, in priority order: explicit keys, existing
 // Google keys, log-injection fields (Datadog, OpenTelemetry, ECS), then propagation headers.
-func (sc *scan) candidate(i int) (candidate, bool) {
+func (sc *scan) candidate(i int, c *candidate) bool {
+	*c = candidate{}
 	v := &sc.vals
 	switch i {
 	case 0:
 		if !sc.keyTrace.set() {
-			return candidate{}, false
+			return false
 		}
-		c := ids(SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
+		ids(c, SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
 		c.ctx.sampled = readSampled(&sc.keySampled)
-		return c, true
+		return true
 	case 1:
-		return sc.outputCandidate()
+		return sc.outputCandidate(c)
 	case 2:
 		if !v[fGoogleTrace].set() {
-			return candidate{}, false
+			return false
 		}
-		c := candidate{source: SourceGoogle}
+		c.source = SourceGoogle
 		if v[fGoogleTrace].kind != vkString {
 			c.status = idInvalid
-			return c, true
+			return true
 		}
 		t, project, ok := parseGoogleTrace(v[fGoogleTrace].s)
 		if !ok {
@@ -181,70 +181,71 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 			if len(bytes.TrimSpace(v[fGoogleTrace].s)) == 0 {
 				c.status = idAbsent
 			}
-			return c, true
+			return true
 		}
 		c.ctx.trace, c.project, c.status = t, project, idOK
 		var st idStatus
 		c.ctx.span, st = readSpan(&v[fGoogleSpan], radixHex)
 		c.spanBad = st == idInvalid
 		c.ctx.sampled = readSampled(&v[fGoogleSampled])
-		return c, true
+		return true
 	case 3:
 		if !v[fDDTrace].set() {
-			return candidate{}, false
+			return false
 		}
-		c := ids(SourceDatadog, &v[fDDTrace], radixDatadog, &v[fDDSpan], radixDecimal)
+		ids(c, SourceDatadog, &v[fDDTrace], radixDatadog, &v[fDDSpan], radixDecimal)
 		if c.status == idOK && c.ctx.trace.hi == 0 && v[fDDTid].kind == vkString {
 			if hi, ok := parseHex64(bytes.TrimSpace(v[fDDTid].s)); ok && len(bytes.TrimSpace(v[fDDTid].s)) == 16 {
 				c.ctx.trace.hi = hi
 			}
 		}
-		return c, true
+		return true
 	case 4:
 		if !v[fOTelTrace].set() {
-			return candidate{}, false
+			return false
 		}
-		c := ids(SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
+		ids(c, SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
 		if v[fOTelFlags].set() {
 			c.ctx.sampled = readSampled(&v[fOTelFlags])
 		} else {
 			c.ctx.sampled = readSampled(&v[fOTelSampled])
 		}
-		return c, true
+		return true
 	case 5:
 		if !v[fECSTrace].set() {
-			return candidate{}, false
+			return false
 		}
 		sv := v[fECSSpan]
 		if !sv.set() {
 			sv = v[fECSTransaction]
 		}
-		return ids(SourceECS, &v[fECSTrace], radixHex, &sv, radixHex), true
+		ids(c, SourceECS, &v[fECSTrace], radixHex, &sv, radixHex)
+		return true
 	case 6:
-		return headerCandidate(SourceTraceparent, &v[fTraceparent], parseTraceparent)
+		return headerCandidate(c, SourceTraceparent, &v[fTraceparent], parseTraceparent)
 	case 7:
-		return headerCandidate(SourceB3, &v[fB3], parseB3Single)
+		return headerCandidate(c, SourceB3, &v[fB3], parseB3Single)
 	case 8:
 		if !v[fB3Trace].set() {
-			return candidate{}, false
+			return false
 		}
-		c := ids(SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
+		ids(c, SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
 		c.ctx.sampled = readSampled(&v[fB3Sampled])
 		if readSampled(&v[fB3Flags]) == triTrue {
 			c.ctx.sampled = triTrue
 		}
-		return c, true
+		return true
 	case 9:
-		return headerCandidate(SourceXRay, &v[fXRay], parseXRay)
+		return headerCandidate(c, SourceXRay, &v[fXRay], parseXRay)
 	case 10:
-		return headerCandidate(SourceJaeger, &v[fJaeger], parseJaeger)
+		return headerCandidate(c, SourceJaeger, &v[fJaeger], parseJaeger)
 	case 11:
-		return headerCandidate(SourceCloudTrace, &v[fCloudTrace], parseCloudTrace)
+		return headerCandidate(c, SourceCloudTrace, &v[fCloudTrace], parseCloudTrace)
 	case 12:
 		if !v[fDDHdrTrace].set() {
-			return candidate{}, false
+			return false
 		}
-		c := ids(SourceDatadog, &v[fDDHdrTrace], radixDecimal, &v[fDDHdrParent], radixDecimal)
+		ids(c, SourceDatadog, &v[fDDHdrTrace], radixDecimal, &v[fDDHdrParent], radixDecimal)
 		if c.status == idOK && v[fDDHdrTags].kind == vkString {
 			if hi, ok := ddTagsTid(v[fDDHdrTags].s); ok {
 				c.ctx.trace.hi = hi
@@ -261,21 +262,21 @@ func (sc *scan) candidate(i int) (candidate, bool) {
 				c.ctx.sampled = triFalse
 			}
 		}
-		return c, true
+		return true
 	}
 	if i == 13 {
-		return sc.resourceCandidate()
+		return sc.resourceCandidate(c)
 	}
-	return candidate{}, false
+	return false
 }
 
 // resourceCandidate reads a trace resource name found under a key of another name.
-func (sc *scan) resourceCandidate() (candidate, bool) {
-	c := candidate{source: SourceGoogle, status: idInvalid}
+func (sc *scan) resourceCandidate(c *candidate) bool {
+	c.source, c.status = SourceGoogle, idInvalid
 	if t, project, ok := parseGoogleTrace(sc.vals[fGoogleTraceValue].s); ok {
 		c.ctx.trace, c.project, c.status = t, project, idOK
 	}
-	return c, true
+	return true
 }
 
 const numCandidates = 14
@@ -293,18 +294,28 @@ var triggerMask = func() (m uint64) {
 	return m
 }()
 
-func headerCandidate(src Source, v *value, parse func([]byte) (spanCtx, bool)) (candidate, bool) {
-	if !v.set() {
-		return candidate{}, false
+// candidateOf is the inverse of candidateTrigger.
+var candidateOf = func() (t [numFields]uint8) {
+	for i, f := range candidateTrigger {
+		if f != fNone {
+			t[f] = uint8(i)
+		}
 	}
-	c := candidate{source: src, status: idInvalid}
+	return t
+}()
+
+func headerCandidate(c *candidate, src Source, v *value, parse func([]byte) (spanCtx, bool)) bool {
+	if !v.set() {
+		return false
+	}
+	c.source, c.status = src, idInvalid
 	if v.kind != vkString {
-		return c, true
+		return true
 	}
 	if ctx, ok := parse(v.s); ok {
 		c.ctx, c.status = ctx, idOK
 	}
-	return c, true
+	return true
 }
 
 // resolve picks the winning candidate and completes its span and sampled flag from other
@@ -317,21 +328,17 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 	if sc.outVals[outTrace].set() {
 		present |= 2
 	}
-	if m := sc.set & triggerMask; m != 0 {
-		for i := 2; i < numCandidates; i++ {
-			if m&(1<<candidateTrigger[i]) != 0 {
-				present |= 1 << i
-			}
-		}
+	for m := sc.set & triggerMask; m != 0; m &= m - 1 {
+		present |= 1 << candidateOf[bits.TrailingZeros64(m)]
 	}
 	if present == 0 {
 		return candidate{}, false
 	}
 	found := -1
+	var c candidate
 	for p := present; p != 0; p &= p - 1 {
 		i := bits.TrailingZeros16(p)
-		c, ok := sc.candidate(i)
-		if !ok {
+		if !sc.candidate(i, &c) {
 			continue
 		}
 		if c.spanBad {
@@ -356,8 +363,7 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		return win, invalid
 	}
 	for p := others; p != 0; p &= p - 1 {
-		c, ok := sc.candidate(bits.TrailingZeros16(p))
-		if !ok || c.status != idOK {
+		if !sc.candidate(bits.TrailingZeros16(p), &c) || c.status != idOK {
 			continue
 		}
 		if c.ctx.trace != win.ctx.trace {
@@ -380,12 +386,12 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 
 // outputCandidate reads the record's own output keys: the trace context of a record that
 // tracelink (or the application, in the target's own format) already wrote.
-func (sc *scan) outputCandidate() (candidate, bool) {
+func (sc *scan) outputCandidate(c *candidate) bool {
 	tv := sc.outVals[outTrace]
 	if !tv.set() {
-		return candidate{}, false
+		return false
 	}
-	c := candidate{source: sc.cfg.format.source()}
+	c.source = sc.cfg.format.source()
 	sv, sampled := sc.outVals[outSpan], sc.outVals[outSampled]
 	switch sc.cfg.format {
 	case FormatStackdriver:
@@ -401,10 +407,10 @@ func (sc *scan) outputCandidate() (candidate, bool) {
 			c.spanBad = st == idInvalid
 		}
 	case FormatDatadog:
-		c = ids(c.source, &tv, radixDatadog, &sv, radixDecimal)
+		ids(c, c.source, &tv, radixDatadog, &sv, radixDecimal)
 	default:
-		c = ids(c.source, &tv, radixAuto, &sv, radixAuto)
+		ids(c, c.source, &tv, radixAuto, &sv, radixAuto)
 	}
 	c.ctx.sampled = readSampled(&sampled)
-	return c, true
+	return true
 }

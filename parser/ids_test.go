@@ -1,0 +1,46 @@
+package parser
+
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+)
+
+// The decimal fast paths (eight digits at a time, two digits at a time) against strconv.
+func TestDecimalDigits(t *testing.T) {
+	values := []uint64{0, 1, 9, 10, 99, 100, 12345678, 99999999, 100000000, 1234567890123456789,
+		9999999999999999999, math.MaxUint64, 1 << 63, 18446744073709551599}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		values = append(values, r.Uint64()>>(r.IntN(64)))
+	}
+	for _, v := range values {
+		s := strconv.FormatUint(v, 10)
+		if got := string(appendDec64(nil, v)); got != s {
+			t.Fatalf("appendDec64(%d) = %q", v, got)
+		}
+		if got := appendDec64Str(nil, v); got[0] != 0xa0|byte(len(s)) || string(got[1:]) != s {
+			t.Fatalf("appendDec64Str(%d) = %q", v, got)
+		}
+		got, ok := parseDec64([]byte(s))
+		if !ok || got != v {
+			t.Fatalf("parseDec64(%q) = %d, %v", s, got, ok)
+		}
+	}
+	// A non-digit anywhere (each position, each 8-digit block, bytes next to '0' and '9').
+	for n := 1; n <= 20; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, c := range []byte{'/', ':', ' ', 'a', '0' + 0x80, 0xff, '0' - 0x10, '9' + 0x10} {
+				b := []byte("12345678901234567890"[:n])
+				b[pos] = c
+				if v, ok := parseDec64(b); ok {
+					t.Fatalf("parseDec64(%q) = %d, want refusal", b, v)
+				}
+			}
+		}
+	}
+	if _, ok := parseDec64([]byte("18446744073709551616")); ok {
+		t.Fatal("parseDec64 accepted 2^64")
+	}
+}
