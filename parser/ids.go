@@ -289,25 +289,44 @@ const decPairs = "00010203040506070809" + "10111213141516171819" + "202122232425
 	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
 	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
 
-// formatDec64 writes v in decimal at the end of b, two digits at a time, and returns where
-// the digits start.
+// formatDec64 writes v in decimal at the end of b and returns where the digits start.
+// Blocks of eight digits are split off with one 64-bit division each, then written with
+// 32-bit arithmetic, two digits at a time.
 func formatDec64(b *[20]byte, v uint64) int {
 	i := len(b)
-	for v >= 100 {
-		q := v / 100
-		r := (v - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = decPairs[r], decPairs[r+1]
+	for v >= 1e8 {
+		q := v / 1e8
+		put8Digits(b, i-8, uint32(v-q*1e8))
+		i -= 8
 		v = q
 	}
-	if v >= 10 {
+	w := uint32(v)
+	for w >= 100 {
+		q := w / 100
+		r := (w - q*100) * 2
 		i -= 2
-		b[i], b[i+1] = decPairs[v*2], decPairs[v*2+1]
+		b[i], b[i+1] = decPairs[r], decPairs[r+1]
+		w = q
+	}
+	if w >= 10 {
+		i -= 2
+		b[i], b[i+1] = decPairs[w*2], decPairs[w*2+1]
 	} else {
 		i--
-		b[i] = byte('0' + v)
+		b[i] = byte('0' + w)
 	}
 	return i
+}
+
+// put8Digits writes v (< 1e8) as exactly eight digits at b[i:i+8].
+func put8Digits(b *[20]byte, i int, v uint32) {
+	hi, lo := v/10000, v%10000
+	p0, p1, p2, p3 := hi/100*2, hi%100*2, lo/100*2, lo%100*2
+	_ = b[i+7]
+	b[i], b[i+1] = decPairs[p0], decPairs[p0+1]
+	b[i+2], b[i+3] = decPairs[p1], decPairs[p1+1]
+	b[i+4], b[i+5] = decPairs[p2], decPairs[p2+1]
+	b[i+6], b[i+7] = decPairs[p3], decPairs[p3+1]
 }
 
 // floatDamaged reports whether an id that arrived as a number above 2^53 is exactly a

@@ -44,3 +44,23 @@ func TestDecimalDigits(t *testing.T) {
 		t.Fatal("parseDec64 accepted 2^64")
 	}
 }
+
+// keyWords must equal a plain zero-padded copy of the key's first 16 bytes.
+func TestKeyWords(t *testing.T) {
+	src := []byte("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH")
+	for n := 1; n <= memoKeyMax; n++ {
+		var want [16]byte
+		copy(want[:], src[:n])
+		w0, w1 := keyWords(src[:n])
+		if w0 != le64(want[:8]) || w1 != le64(want[8:]) {
+			t.Fatalf("keyWords(%q) = %x %x, want %x %x", src[:n], w0, w1, le64(want[:8]), le64(want[8:]))
+		}
+	}
+}
+
+func le64(b []byte) (v uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}

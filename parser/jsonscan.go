@@ -179,10 +179,10 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	var slot *value // the explicit key's slot this member fills
 	if depth == 0 {
 		k := sc.memo.lookup(key)
-		if k.override != 0 {
-			slot = sc.overrideSlotOf(k.override)
+		if k.override() != 0 {
+			slot = sc.overrideSlotOf(k.override())
 		}
-		f = k.f
+		f = k.field()
 	} else {
 		if sc.cfg.hasKeys {
 			slot = sc.overrideSlot(depth, key)

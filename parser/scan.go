@@ -202,18 +202,18 @@ func (sc *scan) walkRecord(rec []byte) bool {
 // onTopEntry handles one top-level key/value pair; b starts at the value. last says it is
 // the record's last entry.
 func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
-	if k.present != 0 {
-		sc.present |= k.present
-		if k.out >= 0 && !sc.outVals[k.out].set() {
+	if k.present() != 0 {
+		sc.present |= k.present()
+		if o := k.out(); o >= 0 && !sc.outVals[o].set() {
 			v, _, err := readMsgpackScalar(b)
 			if err != nil {
 				return b, err
 			}
-			sc.outVals[k.out] = v
+			sc.outVals[o] = v
 		}
 	}
-	if k.override != 0 {
-		if slot := sc.overrideSlotOf(k.override); slot != nil {
+	if k.override() != 0 {
+		if slot := sc.overrideSlotOf(k.override()); slot != nil {
 			v, rest, err := readMsgpackScalar(b)
 			if err != nil {
 				return rest, err
@@ -222,9 +222,9 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 			return rest, nil
 		}
 	}
-	if k.msgRank >= 0 && int(k.msgRank) < sc.msgRank {
+	if r := k.msgRank(); r >= 0 && r < sc.msgRank {
 		if s, rest, ok := readStrOrBin(b); ok {
-			sc.msg, sc.msgRank, sc.msgKey = value{kind: vkString, s: s}, int(k.msgRank), key
+			sc.msg, sc.msgRank, sc.msgKey = value{kind: vkString, s: s}, r, key
 			return rest, nil
 		}
 	}
@@ -232,7 +232,7 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 		return b, msgp.ErrShortBytes
 	}
 	if isMap(b[0]) {
-		if k.kubernetes {
+		if k.is(topKubernetes) {
 			if last && sc.validated {
 				// Fluent Bit's kubernetes filter appends its map last; the chunk walker already
 				// checked the record, so the map simply runs to the record's end.
@@ -240,15 +240,15 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 			}
 			return skipValue(b)
 		}
-		if k.f == fSourceLoc {
+		if k.field() == fSourceLoc {
 			raw, rest, err := rawValue(b)
 			if err == nil {
-				sc.keep(k.f, value{kind: vkMap, s: raw})
+				sc.keep(fSourceLoc, value{kind: vkMap, s: raw})
 			}
 			return rest, err
 		}
 		sc.path[0] = key
-		if k.dd {
+		if k.is(topDD) {
 			before := sc.vals[fDDTrace].set()
 			rest, err := sc.walkMsgpackMap(b, 1)
 			if !before && sc.vals[fDDTrace].set() {
@@ -258,7 +258,7 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 		}
 		return sc.walkMsgpackMap(b, 1)
 	}
-	return sc.onScalarEntry(b, k.f)
+	return sc.onScalarEntry(b, k.field())
 }
 
 // walkMsgpackMap scans a nested msgpack map (depth >= 1: its key is sc.path[depth-1]) for

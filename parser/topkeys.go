@@ -1,46 +1,66 @@
 package parser
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // topKey is what a key at the top level (of the record, or of the app's JSON line) means to
 // the scan: its field, its rank as the message field, the output keys it names and the
-// explicit key it matches. It depends only on the key and the config.
-type topKey struct {
-	f       field
-	msgRank int8   // rank as the message field (see msgRankOf); -1 when it is not one
-	out     int8   // outTrace, outSpan or outSampled when the key is that output key, else -1
-	present uint16 // bit i: the key is output key i
-	// override is the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key,
-	// 3 Sampled_Key, 0 none.
-	override   uint8
-	kubernetes bool // the kubernetes filter's metadata map: never searched
-	dd         bool // Datadog's nested "dd" map
-}
+// explicit key it matches. It depends only on the key and the config. It is packed in one
+// word so that the memo hands it over in a register:
+//
+//	bits  0-7   field
+//	bits  8-15  rank as the message field + 1 (0: not a message field)
+//	bits 16-23  outTrace/outSpan/outSampled + 1 when the key is that output key (else 0)
+//	bits 24-39  bit i: the key is output key i
+//	bits 40-41  the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
+//	bit  42     the kubernetes filter's metadata map (never searched)
+//	bit  43     Datadog's nested "dd" map
+type topKey uint64
+
+const (
+	topKubernetes topKey = 1 << 42
+	topDD         topKey = 1 << 43
+)
+
+func (k topKey) field() field        { return field(k) }
+func (k topKey) msgRank() int        { return int(k>>8&0xff) - 1 }
+func (k topKey) out() int            { return int(k>>16&0xff) - 1 }
+func (k topKey) present() uint16     { return uint16(k >> 24) }
+func (k topKey) override() uint8     { return uint8(k >> 40 & 3) }
+func (k topKey) is(flag topKey) bool { return k&flag != 0 }
 
 // classifyTop computes topKey for a key; keyMemo remembers the answers.
 func classifyTop(cfg *config, key []byte) topKey {
-	k := topKey{f: classifyAt(nil, key, true, false), msgRank: -1, out: -1}
+	k := topKey(classifyAt(nil, key, true, false))
 	if r := msgRankOf(cfg, key); r >= 0 {
-		k.msgRank = int8(r)
+		k |= topKey(r+1) << 8
 	}
 	if len(key) < 64 && cfg.keyLens&(1<<len(key)) != 0 {
+		out := -1
 		for i := range cfg.keys {
 			if name := cfg.keys[i]; name != "" && name == string(key) {
-				k.present |= 1 << i
-				if k.out < 0 && i <= outSampled {
-					k.out = int8(i)
+				k |= 1 << (24 + i)
+				if out < 0 && i <= outSampled {
+					out = i
 				}
 			}
 		}
+		k |= topKey(out+1) << 16
 	}
 	for i, path := range [...][]string{cfg.traceKey, cfg.spanKey, cfg.sampledKey} {
 		if len(path) > 0 && bytes.EqualFold(key, []byte(path[0])) {
-			k.override = uint8(i + 1)
+			k |= topKey(i+1) << 40
 			break
 		}
 	}
-	k.kubernetes = string(key) == "kubernetes"
-	k.dd = string(key) == "dd"
+	if string(key) == "kubernetes" {
+		k |= topKubernetes
+	}
+	if string(key) == "dd" {
+		k |= topDD
+	}
 	return k
 }
 
@@ -83,9 +103,10 @@ const (
 )
 
 type memoSlot struct {
-	n    uint8 // key length; 0 = empty slot
-	key  [memoKeyMax]byte
-	info topKey
+	w0, w1 uint64 // the key's first 16 bytes, zero-padded
+	n      uint8  // key length; 0 = empty slot
+	tail   [memoKeyMax - 16]byte
+	info   topKey
 }
 
 // forConfig empties the memo when it was filled under another config.
@@ -104,12 +125,17 @@ func (m *keyMemo) lookup(key []byte) topKey {
 	if n == 0 || n > memoKeyMax {
 		return classifyTop(m.cfg, key)
 	}
-	h := uint32(n) | uint32(key[0])<<8 | uint32(key[n>>1])<<16 | uint32(key[n-1])<<24
-	home := (h * 0x9E3779B1) >> (32 - memoBits)
+	w0, w1 := keyWords(key)
+	h := (w0 ^ w1*0x9E3779B97F4A7C15 ^ uint64(n)) * 0xBF58476D1CE4E5B9
+	home := uint32(h >> (64 - memoBits))
+	var tail []byte
+	if n > 16 {
+		tail = key[16:]
+	}
 	s := &m.slots[home]
 	for j := uint32(0); j < memoProbes; j++ {
 		t := &m.slots[(home+j)&(memoSlots-1)]
-		if int(t.n) == n && string(t.key[:n]) == string(key) {
+		if t.w0 == w0 && t.w1 == w1 && int(t.n) == n && (tail == nil || string(t.tail[:len(tail)]) == string(tail)) {
 			return t.info
 		}
 		if t.n == 0 {
@@ -118,7 +144,26 @@ func (m *keyMemo) lookup(key []byte) topKey {
 		}
 	}
 	s.info = classifyTop(m.cfg, key)
-	s.n = uint8(n)
-	copy(s.key[:], key)
+	s.w0, s.w1, s.n = w0, w1, uint8(n)
+	copy(s.tail[:], tail)
 	return s.info
+}
+
+// keyWords returns the first 16 bytes of key (1..40 bytes) as two little-endian words,
+// zero-padded, reading the key with word loads only.
+func keyWords(key []byte) (w0, w1 uint64) {
+	le := binary.LittleEndian
+	switch n := len(key); {
+	case n >= 16:
+		return le.Uint64(key), le.Uint64(key[8:])
+	case n >= 8:
+		// The last eight bytes overlap the first eight; shift the overlap out.
+		return le.Uint64(key), le.Uint64(key[n-8:]) >> (8 * (16 - n))
+	case n >= 4:
+		return uint64(le.Uint32(key)) | uint64(le.Uint32(key[n-4:]))<<(8*(n-4)), 0
+	}
+	for i, c := range key {
+		w0 |= uint64(c) << (8 * i)
+	}
+	return w0, 0
 }
