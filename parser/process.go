@@ -42,7 +42,9 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	if len(msg) > 0 && msg[0] == '{' {
 		sc.scanMessageJSON(msg)
 	}
-	win, invalid := sc.resolve()
+	pl := &sc.plan
+	win := &pl.win
+	invalid := sc.resolve(win)
 	fromGrok, textScanned := false, false
 	var structured uint64 // fields found before the text scan
 	if win.status != idOK && len(msg) > 0 {
@@ -57,7 +59,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 					invalid = true
 				}
 				if c.status == idOK {
-					win, fromGrok = c, true
+					*win, fromGrok = c, true
 				}
 			}
 		}
@@ -65,14 +67,14 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 			structured = sc.set
 			textScanned = true
 			sc.scanText(msg)
-			var inv bool
-			win, inv = sc.resolve()
-			invalid = invalid || inv
+			if sc.resolve(win) {
+				invalid = true
+			}
 			if win.status != idOK {
 				if c, ok := findSleuth(msg); ok {
-					win = candidate{ctx: c, source: SourceSleuth, status: idOK}
+					*win = candidate{ctx: c, source: SourceSleuth, status: idOK}
 				} else if c, ok, seen := findBareTraceparent(msg); ok {
-					win = candidate{ctx: c, source: SourceTraceparent, status: idOK}
+					*win = candidate{ctx: c, source: SourceTraceparent, status: idOK}
 				} else if seen {
 					invalid = true
 				}
@@ -85,7 +87,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	}
 	res.Source = win.source
 
-	pl := plan{win: win}
+	pl.level, pl.loc, pl.want = lvNone, sourceLoc{}, 0 // pl.extra is read only where pl.want says
 	c := &p.cfg
 	pl.setWant(outTrace, true)
 	pl.setWant(outSpan, win.ctx.span != 0)
@@ -118,7 +120,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		res.Time, res.HasTime = sc.eventTime(msg, fromGrok)
 	}
 	start := len(dst)
-	out, err := p.rewrite(dst, record, &pl, sc)
+	out, err := p.rewrite(dst, record, pl, sc)
 	if err != nil {
 		return append(dst[:start], record...), Result{Invalid: invalid}
 	}

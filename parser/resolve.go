@@ -318,9 +318,10 @@ func headerCandidate(c *candidate, src Source, v *value, parse func([]byte) (spa
 	return true
 }
 
-// resolve picks the winning candidate and completes its span and sampled flag from other
+// resolve picks the winning candidate (into win) and completes its span and sampled flag from other
 // sources that name the same trace. invalid reports whether any id value was refused.
-func (sc *scan) resolve() (win candidate, invalid bool) {
+func (sc *scan) resolve(win *candidate) (invalid bool) {
+	*win = candidate{}
 	var present uint16 // bit i: candidate i has something to read
 	if sc.keyTrace.set() {
 		present |= 1
@@ -332,7 +333,7 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 		present |= 1 << candidateOf[bits.TrailingZeros64(m)]
 	}
 	if present == 0 {
-		return candidate{}, false
+		return false
 	}
 	found := -1
 	var c candidate
@@ -349,18 +350,18 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 			invalid = true
 		}
 		if found < 0 && c.status == idOK {
-			win, found = c, i
+			*win, found = c, i
 		}
 	}
 	if found < 0 {
-		return candidate{}, invalid
+		return invalid
 	}
 	others := present &^ (1 << found)
 	complete := win.ctx.span != 0 && win.ctx.sampled != triUnknown &&
 		!(win.source == SourceDatadog && win.ctx.trace.hi == 0)
 	if found == 1 || others == 0 || complete {
 		// A record already rewritten keeps exactly what its output keys say.
-		return win, invalid
+		return invalid
 	}
 	for p := others; p != 0; p &= p - 1 {
 		if !sc.candidate(bits.TrailingZeros16(p), &c) || c.status != idOK {
@@ -381,7 +382,7 @@ func (sc *scan) resolve() (win candidate, invalid bool) {
 			win.ctx.sampled = c.ctx.sampled
 		}
 	}
-	return win, invalid
+	return invalid
 }
 
 // outputCandidate reads the record's own output keys: the trace context of a record that

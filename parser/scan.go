@@ -65,6 +65,7 @@ type scan struct {
 	// bit i: output key i already exists at the top level (it is rewritten in place)
 	present   uint16
 	memo      keyMemo // what the top-level keys mean
+	plan      plan    // what the rewrite writes
 	validated bool    // the record is known to be one well-formed map (see Scratch.Validated)
 	ddNested  bool    // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
 	path      [maxDepth][]byte
