@@ -65,6 +65,7 @@ type scan struct {
 	// bit i: output key i already exists at the top level (it is rewritten in place)
 	present   uint16
 	memo      keyMemo // what the top-level keys mean
+	textMemo  keyMemo // what the keys of text lines mean
 	plan      plan    // what the rewrite writes
 	validated bool    // the record is known to be one well-formed map (see Scratch.Validated)
 	ddNested  bool    // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
@@ -88,6 +89,7 @@ func (sc *scan) reset(cfg *config) {
 	sc.set = 0
 	sc.cfg = cfg
 	sc.memo.forConfig(cfg)
+	sc.textMemo.forConfig(cfg)
 	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
 	sc.present = 0

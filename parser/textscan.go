@@ -1,6 +1,10 @@
 package parser
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // Character classes of the text scanner, looked up in one table.
 const (
@@ -51,28 +55,7 @@ func valueEnd(s []byte, header bool) int {
 // scanText finds key=value, key="value", key: value and "key":"value" pairs in a text line,
 // plus Spring Sleuth's [app,trace,span] and a bare W3C traceparent.
 func (sc *scan) scanText(s []byte) {
-	// Jump from separator to separator: the next '=' and the next ':' are found with
-	// IndexByte and refreshed only once passed.
-	nextEq, nextColon := bytes.IndexByte(s, '='), bytes.IndexByte(s, ':')
-	for i := 0; i < len(s); i++ {
-		if nextEq >= 0 && nextEq < i {
-			if nextEq = bytes.IndexByte(s[i:], '='); nextEq >= 0 {
-				nextEq += i
-			}
-		}
-		if nextColon >= 0 && nextColon < i {
-			if nextColon = bytes.IndexByte(s[i:], ':'); nextColon >= 0 {
-				nextColon += i
-			}
-		}
-		switch {
-		case nextEq < 0 && nextColon < 0:
-			return
-		case nextColon < 0 || nextEq >= 0 && nextEq < nextColon:
-			i = nextEq
-		default:
-			i = nextColon
-		}
+	for i := nextSep(s, 0); i >= 0; i = nextSep(s, i+1) {
 		c := s[i]
 		j := i
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
@@ -82,8 +65,10 @@ func (sc *scan) scanText(s []byte) {
 		for k > 0 && isKeyChar(s[k-1]) {
 			k--
 		}
-		key := s[k:j]
-		f := classifyText(key)
+		if k == j {
+			continue
+		}
+		f := sc.textMemo.lookup(s[k:j]).textField()
 		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
 			continue
 		}
@@ -131,6 +116,24 @@ func (sc *scan) scanText(s []byte) {
 		}
 		i = len(s) - len(v) + end - 1
 	}
+}
+
+// nextSep returns the index of the first '=' or ':' in s at or after i, or -1. It tests
+// eight bytes at a time (the lowest flagged byte of a word is exact).
+func nextSep(s []byte, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		e, c := x^(lowBits*'='), x^(lowBits*':')
+		if m := ((e-lowBits)&^e | (c-lowBits)&^c) & highBits; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '=' || s[i] == ':' {
+			return i
+		}
+	}
+	return -1
 }
 
 // findSleuth looks for Spring Sleuth's "[app,TRACE,SPAN]" or "[app,TRACE,SPAN,exportable]".

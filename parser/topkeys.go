@@ -17,6 +17,7 @@ import (
 //	bits 40-41  the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
 //	bit  42     the kubernetes filter's metadata map (never searched)
 //	bit  43     Datadog's nested "dd" map
+//	bits 48-55  the key's field in a text line (see classifyText)
 type topKey uint64
 
 const (
@@ -30,10 +31,11 @@ func (k topKey) out() int            { return int(k>>16&0xff) - 1 }
 func (k topKey) present() uint16     { return uint16(k >> 24) }
 func (k topKey) override() uint8     { return uint8(k >> 40 & 3) }
 func (k topKey) is(flag topKey) bool { return k&flag != 0 }
+func (k topKey) textField() field    { return field(k >> 48) }
 
 // classifyTop computes topKey for a key; keyMemo remembers the answers.
 func classifyTop(cfg *config, key []byte) topKey {
-	k := topKey(classifyAt(nil, key, true, false))
+	k := topKey(classifyAt(nil, key, true, false)) | topKey(classifyText(key))<<48
 	if r := msgRankOf(cfg, key); r >= 0 {
 		k |= topKey(r+1) << 8
 	}
