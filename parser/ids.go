@@ -259,12 +259,22 @@ var hexPairs = func() (t [512]byte) {
 
 func appendHex64(dst []byte, v uint64) []byte {
 	var b [16]byte
-	for i := 14; i >= 0; i -= 2 {
-		p := (v & 0xff) * 2
-		b[i], b[i+1] = hexPairs[p], hexPairs[p+1]
-		v >>= 8
-	}
+	binary.LittleEndian.PutUint64(b[:8], hex8(uint32(v>>32)))
+	binary.LittleEndian.PutUint64(b[8:], hex8(uint32(v)))
 	return append(dst, b[:]...)
+}
+
+// hex8 returns the eight lowercase hex digits of v as a word whose low byte is the first digit.
+func hex8(v uint32) uint64 {
+	x := uint64(v)
+	// Spread the nibbles one per byte: nibble i (from the lowest) in byte i.
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	x = (x | x<<8) & 0x00FF00FF00FF00FF
+	x = (x | x<<4) & 0x0F0F0F0F0F0F0F0F
+	// '0'+d for every byte, plus 'a'-'0'-10 where d > 9 (adding 6 carries into bit 4).
+	above9 := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	x += 0x3030303030303030 + above9*('a'-'0'-10)
+	return bits.ReverseBytes64(x)
 }
 
 func appendTraceHex(dst []byte, t traceID) []byte {

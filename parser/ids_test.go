@@ -64,3 +64,26 @@ func le64(b []byte) (v uint64) {
 	}
 	return v
 }
+
+func TestAppendHex64(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 5000; i++ {
+		v := r.Uint64() >> r.IntN(64)
+		want := strconv.FormatUint(v, 16)
+		want = "0000000000000000"[len(want):] + want
+		if got := string(appendHex64(nil, v)); got != want {
+			t.Fatalf("appendHex64(%#x) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// The text scan skips keys that start with a digit without classifying them.
+func TestNoKeyStartsWithDigit(t *testing.T) {
+	for _, m := range []map[string]field{keyFields, metaFields, textOnlyFields} {
+		for k := range m {
+			if k[0] >= '0' && k[0] <= '9' {
+				t.Errorf("key %q starts with a digit: scanText would never see it", k)
+			}
+		}
+	}
+}

@@ -11,6 +11,7 @@ const (
 	ccKey       = 1 << iota // may appear in a key
 	ccStop                  // ends any bare value
 	ccStopField             // ends a bare value that is not a header value (;)
+	ccDigit                 // 0-9
 )
 
 var charClass = func() (t [256]uint8) {
@@ -24,6 +25,9 @@ var charClass = func() (t [256]uint8) {
 		t[b] |= ccStop
 	}
 	t[';'] |= ccStopField
+	for c := '0'; c <= '9'; c++ {
+		t[c] |= ccDigit
+	}
 	return t
 }()
 
@@ -65,8 +69,8 @@ func (sc *scan) scanText(s []byte) {
 		for k > 0 && isKeyChar(s[k-1]) {
 			k--
 		}
-		if k == j {
-			continue
+		if k == j || charClass[s[k]]&ccDigit != 0 {
+			continue // no key of ours starts with a digit ("10:07:08" is a time)
 		}
 		f := sc.textMemo.lookup(s[k:j]).textField()
 		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
