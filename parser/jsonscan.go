@@ -9,7 +9,7 @@ import (
 )
 
 func skipWS(s []byte) []byte {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
+	for len(s) > 0 && s[0] <= ' ' && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') {
 		s = s[1:]
 	}
 	return s
