@@ -5,6 +5,19 @@ func daysFromCivil(y, m, d int64) int64 {
 	if m <= 2 {
 		y--
 	}
+	if y >= 0 && m >= 1 && m <= 12 && d >= 0 {
+		// The same in unsigned arithmetic (cheaper divisions), for every year a log can carry.
+		uy, um, ud := uint64(y), uint64(m), uint64(d)
+		era := uy / 400
+		yoe := uy - era*400
+		mp := um - 3
+		if um <= 2 {
+			mp = um + 9
+		}
+		doy := (153*mp+2)/5 + ud - 1
+		doe := yoe*365 + yoe/4 - yoe/100 + doy
+		return int64(era*146097+doe) - 719468
+	}
 	era := y / 400
 	if y < 0 && y%400 != 0 {
 		era--
@@ -31,6 +44,12 @@ func digits(s []byte, n int) (int64, bool) {
 	return v, true
 }
 
+// twoDigits reads two ASCII decimal digits.
+func twoDigits(a, b byte) (int64, bool) {
+	a, b = a-'0', b-'0'
+	return int64(a)*10 + int64(b), a <= 9 && b <= 9
+}
+
 var daysIn = [13]int64{0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 // parseZonedTime reads "YYYY-MM-DD[T ]hh:mm:ss[.,fraction](Z|±hh:mm|±hhmm)" at the start of s.
@@ -39,13 +58,16 @@ func parseZonedTime(s []byte) (EventTime, int, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return EventTime{}, 0, false
 	}
-	y, ok1 := digits(s, 4)
-	mo, ok2 := digits(s[5:], 2)
-	d, ok3 := digits(s[8:], 2)
-	h, ok4 := digits(s[11:], 2)
-	mi, ok5 := digits(s[14:], 2)
-	sec, ok6 := digits(s[17:], 2)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] || h > 23 || mi > 59 || sec > 60 {
+	_ = s[19]
+	yh, ok1 := twoDigits(s[0], s[1])
+	yl, ok2 := twoDigits(s[2], s[3])
+	mo, ok3 := twoDigits(s[5], s[6])
+	d, ok4 := twoDigits(s[8], s[9])
+	h, ok5 := twoDigits(s[11], s[12])
+	mi, ok6 := twoDigits(s[14], s[15])
+	sec, ok7 := twoDigits(s[17], s[18])
+	y := yh*100 + yl
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > daysIn[mo] || h > 23 || mi > 59 || sec > 60 {
 		return EventTime{}, 0, false
 	}
 	if mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {

@@ -1,10 +1,14 @@
 package parser
 
+// The hand-tuned fast paths of the hot loop (digits, hex, key words, civil time) against
+// the standard library.
+
 import (
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // The decimal fast paths (eight digits at a time, two digits at a time) against strconv.
@@ -84,6 +88,23 @@ func TestNoKeyStartsWithDigit(t *testing.T) {
 			if k[0] >= '0' && k[0] <= '9' {
 				t.Errorf("key %q starts with a digit: scanText would never see it", k)
 			}
+		}
+	}
+}
+
+// daysFromCivil and parseZonedTime against the time package, over years 0001-9999.
+func TestCivilTimeAgainstTimePackage(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < 20000; i++ {
+		want := time.Unix(r.Int64N(253402300799+62135596800)-62135596800, r.Int64N(1e9)).UTC()
+		if got := daysFromCivil(int64(want.Year()), int64(want.Month()), int64(want.Day())); got*86400 != want.Unix()-int64(want.Hour()*3600+want.Minute()*60+want.Second()) {
+			t.Fatalf("daysFromCivil(%s) = %d", want.Format(time.DateOnly), got)
+		}
+		zone := time.FixedZone("", (r.IntN(47)-23)*1800)
+		text := want.In(zone).Format(time.RFC3339Nano)
+		et, n, ok := parseZonedTime([]byte(text))
+		if !ok || n != len(text) || et.Sec != want.Unix() || et.Nsec != int64(want.Nanosecond()) {
+			t.Fatalf("parseZonedTime(%q) = %+v, %d, %v; want %d.%09d", text, et, n, ok, want.Unix(), want.Nanosecond())
 		}
 	}
 }
