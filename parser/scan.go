@@ -90,17 +90,24 @@ func (sc *scan) reset(cfg *config) {
 	sc.cfg = cfg
 	sc.memo.forConfig(cfg)
 	sc.textMemo.forConfig(cfg)
-	sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
+	// What is rarely set is cleared only when it was.
+	if sc.keyTrace.kind|sc.keySpan.kind|sc.keySampled.kind != vkNone {
+		sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
+	}
 	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
-	sc.present = 0
-	sc.outVals = [3]value{}
+	if sc.present != 0 { // outVals are only read from keys that set a present bit
+		sc.outVals = [3]value{}
+		sc.present = 0
+	}
 	sc.ddNested = false
 	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
 	sc.entries = sc.entries[:0]
 	if len(cfg.grok) > 0 {
 		sc.grokVals = [numGrokFields]value{}
 	}
-	sc.textLevel, sc.textTime = value{}, value{}
+	if sc.textLevel.kind|sc.textTime.kind != vkNone {
+		sc.textLevel, sc.textTime = value{}, value{}
+	}
 }
 
 // keep stores v in slot f unless the slot is already taken (first occurrence wins).
