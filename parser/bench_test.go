@@ -5,6 +5,8 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 	vgrok "github.com/vjeantet/grok"
+
+	"github.com/tracelink/tracelink/internal/chunk"
 )
 
 // Benchmarks run side by side with the alternative in one run: `make bench`.
@@ -52,6 +54,46 @@ func mustProcessor(tb testing.TB, props map[string]string) *Processor {
 	return p
 }
 
+// k8sChunk builds a Fluent Bit chunk (V2 events) of n records like k8sRecord(line).
+func k8sChunk(line string, n int) []byte {
+	rec := k8sRecord(line)
+	var data []byte
+	for i := 0; i < n; i++ {
+		data = append(data, 0x92, 0x92) // [[time, metadata], record]
+		data = chunk.AppendEventTimeValue(data, chunk.Time{Sec: 1763719200 + int64(i)})
+		data = append(data, 0x80) // empty metadata
+		data = append(data, rec...)
+	}
+	return data
+}
+
+// benchChunk runs what the plugin runs per record: the chunk walk, then ProcessWith on the
+// record the walker already checked (Scratch.Validated). It reports ns/record.
+func benchChunk(b *testing.B, p *Processor, line string) {
+	b.Helper()
+	const perChunk = 1000
+	data := k8sChunk(line, perChunk)
+	s := Scratch{Validated: true}
+	dst := make([]byte, 0, 4096)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		w := chunk.NewWalker(data)
+		var ev chunk.Event
+		linked := 0
+		for w.Next(&ev) {
+			var res Result
+			if dst, res = p.ProcessWith(&s, dst[:0], ev.Record); res.Linked() {
+				linked++
+			}
+		}
+		if w.Err() != nil || linked != perChunk {
+			b.Fatalf("linked %d of %d: %v", linked, perChunk, w.Err())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perChunk), "ns/record")
+}
+
 func benchProcess(b *testing.B, p *Processor, rec []byte) {
 	b.Helper()
 	dst := make([]byte, 0, 4096)
@@ -73,6 +115,9 @@ func BenchmarkTextLine(b *testing.B) {
 	rec := k8sRecord(seedDDTraceLine)
 	b.Run("tracelink-detect", func(b *testing.B) {
 		benchProcess(b, mustProcessor(b, map[string]string{"project_id": "my-project"}), rec)
+	})
+	b.Run("tracelink-detect-in-chunk", func(b *testing.B) {
+		benchChunk(b, mustProcessor(b, map[string]string{"project_id": "my-project"}), seedDDTraceLine)
 	})
 	b.Run("vjeantet-grok", func(b *testing.B) {
 		g, err := vgrok.NewWithConfig(&vgrok.Config{NamedCapturesOnly: true})
@@ -99,6 +144,9 @@ func BenchmarkJSONLine(b *testing.B) {
 		b.Run("tracelink-"+format, func(b *testing.B) {
 			benchProcess(b, mustProcessor(b, map[string]string{"format": format, "project_id": "my-project"}), rec)
 		})
+		b.Run("tracelink-"+format+"-in-chunk", func(b *testing.B) {
+			benchChunk(b, mustProcessor(b, map[string]string{"format": format, "project_id": "my-project"}), appJSONLine)
+		})
 	}
 }
 
@@ -108,6 +156,9 @@ func BenchmarkUserGrok(b *testing.B) {
 	rec := k8sRecord(userGrokLine)
 	b.Run("tracelink", func(b *testing.B) {
 		benchProcess(b, mustProcessor(b, map[string]string{"project_id": "my-project", "grok_pattern": userGrok}), rec)
+	})
+	b.Run("tracelink-in-chunk", func(b *testing.B) {
+		benchChunk(b, mustProcessor(b, map[string]string{"project_id": "my-project", "grok_pattern": userGrok}), userGrokLine)
 	})
 	b.Run("vjeantet-grok", func(b *testing.B) {
 		g, err := vgrok.NewWithConfig(&vgrok.Config{NamedCapturesOnly: true})
