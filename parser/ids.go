@@ -247,16 +247,7 @@ func parseSpanString(s []byte, r radix) (uint64, bool) {
 	return parseDec64(s)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// hexPairs holds the two lowercase hex digits of every byte value.
-var hexPairs = func() (t [512]byte) {
-	for i := 0; i < 256; i++ {
-		t[2*i], t[2*i+1] = hexDigits[i>>4], hexDigits[i&0xf]
-	}
-	return t
-}()
-
+// appendHex64 appends v as 16 lowercase hex digits.
 func appendHex64(dst []byte, v uint64) []byte {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], hex8(uint32(v>>32)))
