@@ -178,7 +178,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	var f field
 	var slot *value // the explicit key's slot this member fills
 	if depth == 0 {
-		k := sc.memo.lookup(key)
+		k := sc.memo.lookup(key, classifyTop)
 		if k.override() != 0 {
 			slot = sc.overrideSlotOf(k.override())
 		}

@@ -74,7 +74,6 @@ type scan struct {
 	merge     []byte  // Merge_Log: the lifted members, transcoded
 	rec       []byte  // the record being processed
 	unesc     []byte  // scratch for unescaped JSON strings
-	out       []byte  // scratch for formatted values
 	grokCaps  []int
 	grokVals  [numGrokFields]value
 	grokRadix [numGrokFields]radix
@@ -100,7 +99,7 @@ func (sc *scan) reset(cfg *config) {
 		sc.present = 0
 	}
 	sc.ddNested = false
-	sc.unesc, sc.out = sc.unesc[:0], sc.out[:0]
+	sc.unesc = sc.unesc[:0]
 	sc.entries = sc.entries[:0]
 	if len(cfg.grok) > 0 {
 		sc.grokVals = [numGrokFields]value{}
@@ -124,7 +123,7 @@ func (sc *scan) overrideMatch(keyPath []string, depth int, key []byte) bool {
 	if len(keyPath) == 0 {
 		return false
 	}
-	if depth == 0 && bytes.EqualFold(key, []byte(keyPath[0])) {
+	if depth == 0 && matchesFlat(keyPath, key) {
 		return true
 	}
 	parts := keyPath[1:]
@@ -139,8 +138,13 @@ func (sc *scan) overrideMatch(keyPath []string, depth int, key []byte) bool {
 	return bytes.EqualFold(key, []byte(parts[depth]))
 }
 
-// overrideSlotOf returns the explicit-key slot for topKey.override, or nil when the slot
-// is already taken.
+// matchesFlat reports whether key is an explicit key path's whole value taken as one flat key.
+func matchesFlat(keyPath []string, key []byte) bool {
+	return len(keyPath) > 0 && bytes.EqualFold(key, []byte(keyPath[0]))
+}
+
+// overrideSlotOf returns the explicit-key slot numbered o (1 Trace_Key, 2 Span_Key,
+// 3 Sampled_Key, as in topKey.override), or nil when o is 0 or the slot is already taken.
 func (sc *scan) overrideSlotOf(o uint8) *value {
 	var slot *value
 	switch o {
@@ -160,19 +164,13 @@ func (sc *scan) overrideSlotOf(o uint8) *value {
 // overrideSlot returns the explicit-key slot (Trace_Key, Span_Key, Sampled_Key) the key at
 // this path fills, or nil when it fills none or the slot is already taken.
 func (sc *scan) overrideSlot(depth int, key []byte) *value {
-	var slot *value
-	switch cfg := sc.cfg; {
-	case sc.overrideMatch(cfg.traceKey, depth, key):
-		slot = &sc.keyTrace
-	case sc.overrideMatch(cfg.spanKey, depth, key):
-		slot = &sc.keySpan
-	case sc.overrideMatch(cfg.sampledKey, depth, key):
-		slot = &sc.keySampled
+	cfg := sc.cfg
+	for i, path := range [...][]string{cfg.traceKey, cfg.spanKey, cfg.sampledKey} {
+		if sc.overrideMatch(path, depth, key) {
+			return sc.overrideSlotOf(uint8(i + 1))
+		}
 	}
-	if slot != nil && slot.set() {
-		return nil
-	}
-	return slot
+	return nil
 }
 
 // walkRecord scans the record's top-level map for trace context and locates its entries.
@@ -200,7 +198,7 @@ func (sc *scan) walkRecord(rec []byte) bool {
 		}
 		b = rest
 		e.key, e.val = len(rec)-len(b)-len(key), len(rec)-len(b)
-		if b, err = sc.onTopEntry(b, key, sc.memo.lookup(key), i == n-1); err != nil {
+		if b, err = sc.onTopEntry(b, key, sc.memo.lookup(key, classifyTop), i == n-1); err != nil {
 			return false
 		}
 		e.end = len(rec) - len(b)

@@ -72,7 +72,7 @@ func (sc *scan) scanText(s []byte) {
 		if k == j || charClass[s[k]]&ccDigit != 0 {
 			continue // no key of ours starts with a digit ("10:07:08" is a time)
 		}
-		f := sc.textMemo.lookup(s[k:j]).textField()
+		f := sc.textMemo.lookup(s[k:j], classifyTextKey).field()
 		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
 			continue
 		}

@@ -17,7 +17,6 @@ import (
 //	bits 40-41  the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
 //	bit  42     the kubernetes filter's metadata map (never searched)
 //	bit  43     Datadog's nested "dd" map
-//	bits 48-55  the key's field in a text line (see classifyText)
 type topKey uint64
 
 const (
@@ -31,11 +30,10 @@ func (k topKey) out() int            { return int(k>>16&0xff) - 1 }
 func (k topKey) present() uint16     { return uint16(k >> 24) }
 func (k topKey) override() uint8     { return uint8(k >> 40 & 3) }
 func (k topKey) is(flag topKey) bool { return k&flag != 0 }
-func (k topKey) textField() field    { return field(k >> 48) }
 
 // classifyTop computes topKey for a key; keyMemo remembers the answers.
 func classifyTop(cfg *config, key []byte) topKey {
-	k := topKey(classifyAt(nil, key, true, false)) | topKey(classifyText(key))<<48
+	k := topKey(classifyAt(nil, key, true, false))
 	if r := msgRankOf(cfg, key); r >= 0 {
 		k |= topKey(r+1) << 8
 	}
@@ -52,7 +50,7 @@ func classifyTop(cfg *config, key []byte) topKey {
 		k |= topKey(out+1) << 16
 	}
 	for i, path := range [...][]string{cfg.traceKey, cfg.spanKey, cfg.sampledKey} {
-		if len(path) > 0 && bytes.EqualFold(key, []byte(path[0])) {
+		if matchesFlat(path, key) {
 			k |= topKey(i+1) << 40
 			break
 		}
@@ -65,6 +63,9 @@ func classifyTop(cfg *config, key []byte) topKey {
 	}
 	return k
 }
+
+// classifyTextKey is classifyTop for a key found in a text line, where only the field counts.
+func classifyTextKey(_ *config, key []byte) topKey { return topKey(classifyText(key)) }
 
 // msgRankOf ranks a top-level key as the message field: Message_Key (rank 0), else log,
 // message, msg, MESSAGE; -1 for any other key.
@@ -88,7 +89,8 @@ func msgRankOf(cfg *config, key []byte) int {
 	return -1
 }
 
-// keyMemo remembers classifyTop's answers. The records of one stream carry the same
+// keyMemo remembers the answers of one classifier (classifyTop, or classifyTextKey for text
+// lines). The records of one stream carry the same
 // top-level keys record after record, so each distinct key is classified once, not once per
 // record. It is a small open-addressed table: a key probes a few slots from its hash, and
 // when they are all taken by other keys it replaces the first. The zero value is ready to use.
@@ -121,11 +123,11 @@ func (m *keyMemo) forConfig(cfg *config) {
 	}
 }
 
-// lookup returns classifyTop(m.cfg, key).
-func (m *keyMemo) lookup(key []byte) topKey {
+// lookup returns classify(m.cfg, key). A memo must always be asked with the same classifier.
+func (m *keyMemo) lookup(key []byte, classify func(*config, []byte) topKey) topKey {
 	n := len(key)
 	if n == 0 || n > memoKeyMax {
-		return classifyTop(m.cfg, key)
+		return classify(m.cfg, key)
 	}
 	w0, w1 := keyWords(key)
 	h := (w0 ^ w1*0x9E3779B97F4A7C15 ^ uint64(n)) * 0xBF58476D1CE4E5B9
@@ -145,7 +147,7 @@ func (m *keyMemo) lookup(key []byte) topKey {
 			break
 		}
 	}
-	s.info = classifyTop(m.cfg, key)
+	s.info = classify(m.cfg, key)
 	s.w0, s.w1, s.n = w0, w1, uint8(n)
 	copy(s.tail[:], tail)
 	return s.info
