@@ -21,9 +21,6 @@ func TestDecimalDigits(t *testing.T) {
 	}
 	for _, v := range values {
 		s := strconv.FormatUint(v, 10)
-		if got := string(appendDec64(nil, v)); got != s {
-			t.Fatalf("appendDec64(%d) = %q", v, got)
-		}
 		if got := appendDec64Str(nil, v); got[0] != 0xa0|byte(len(s)) || string(got[1:]) != s {
 			t.Fatalf("appendDec64Str(%d) = %q", v, got)
 		}

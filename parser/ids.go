@@ -272,12 +272,6 @@ func appendTraceHex(dst []byte, t traceID) []byte {
 	return appendHex64(appendHex64(dst, t.hi), t.lo)
 }
 
-func appendDec64(dst []byte, v uint64) []byte {
-	var b [20]byte
-	i := formatDec64(&b, v)
-	return append(dst, b[i:]...)
-}
-
 // appendDec64Str appends v in decimal as a msgpack str.
 func appendDec64Str(dst []byte, v uint64) []byte {
 	var b [20]byte

@@ -151,8 +151,10 @@ func ids(c *candidate, src Source, tv *value, tr radix, sv *value, sr radix) {
 	c.spanBad = st == idInvalid
 }
 
-// candidates returns every source's reading, in priority order: explicit keys, existing
-// Google keys, log-injection fields (Datadog, OpenTelemetry, ECS), then propagation headers.
+// candidate fills c with source i's reading and reports whether the record has anything for
+// it. Sources are numbered in priority order: explicit keys, the record's output keys,
+// existing Google keys, log-injection fields (Datadog, OpenTelemetry, ECS), propagation
+// headers, then a trace resource name under another key.
 func (sc *scan) candidate(i int, c *candidate) bool {
 	*c = candidate{}
 	v := &sc.vals

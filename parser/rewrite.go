@@ -79,12 +79,12 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 		case c.format == FormatDatadog && !c.ddHex:
 			return appendDec64Str(dst, ctx.trace.lo)
 		}
-		return appendTraceHex(append(dst, 0xd9, 32), ctx.trace)
+		return appendTraceHex(appendStrHeader(dst, 32), ctx.trace)
 	case outSpan:
 		if c.format == FormatDatadog {
 			return appendDec64Str(dst, ctx.span)
 		}
-		return appendHex64(append(dst, 0xa0|16), ctx.span)
+		return appendHex64(appendStrHeader(dst, 16), ctx.span)
 	case outSampled:
 		if c.format == FormatStackdriver {
 			return msgp.AppendBool(dst, ctx.sampled == triTrue)
