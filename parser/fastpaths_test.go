@@ -4,6 +4,7 @@ package parser
 // the standard library.
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -43,6 +44,43 @@ func TestDecimalDigits(t *testing.T) {
 	}
 	if _, ok := parseDec64([]byte("18446744073709551616")); ok {
 		t.Fatal("parseDec64 accepted 2^64")
+	}
+}
+
+// decWord's multiply-and-shift divisions are exact over their lanes' ranges (which, with
+// lanes that cannot carry into each other, makes decWord exact); its digits are checked
+// against an odometer over the low range and against strconv on random values.
+func TestDecWord(t *testing.T) {
+	for x := uint64(0); x < 10000; x++ {
+		if x*10486>>20 != x/100 {
+			t.Fatalf("lane division by 100 is wrong at %d", x)
+		}
+	}
+	for x := uint64(0); x < 100; x++ {
+		if x*103>>10 != x/10 {
+			t.Fatalf("lane division by 10 is wrong at %d", x)
+		}
+	}
+	var digits [8]byte // the odometer: digits of v, most significant first
+	for v := uint32(0); v < 2e6; v++ {
+		if got := decWord(v); got != le64(digits[:]) {
+			t.Fatalf("decWord(%d) = %016x, want %016x", v, got, le64(digits[:]))
+		}
+		for i := 7; i >= 0; i-- {
+			if digits[i]++; digits[i] < 10 {
+				break
+			}
+			digits[i] = 0
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 200000; i++ {
+		v := r.Uint32N(1e8)
+		var want [8]byte
+		copy(want[:], fmt.Sprintf("%08d", v))
+		if got := decWord(v) + lowBits*'0'; got != le64(want[:]) {
+			t.Fatalf("decWord(%d) = %016x, want %016x", v, got, le64(want[:]))
+		}
 	}
 }
 

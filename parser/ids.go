@@ -247,12 +247,10 @@ func parseSpanString(s []byte, r radix) (uint64, bool) {
 	return parseDec64(s)
 }
 
-// appendHex64 appends v as 16 lowercase hex digits.
+// appendHex64 appends v as 16 lowercase hex digits, written as two words straight into dst.
 func appendHex64(dst []byte, v uint64) []byte {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], hex8(uint32(v>>32)))
-	binary.LittleEndian.PutUint64(b[8:], hex8(uint32(v)))
-	return append(dst, b[:]...)
+	dst = binary.LittleEndian.AppendUint64(dst, hex8(uint32(v>>32)))
+	return binary.LittleEndian.AppendUint64(dst, hex8(uint32(v)))
 }
 
 // hex8 returns the eight lowercase hex digits of v as a word whose low byte is the first digit.
@@ -272,56 +270,47 @@ func appendTraceHex(dst []byte, t traceID) []byte {
 	return appendHex64(appendHex64(dst, t.hi), t.lo)
 }
 
-// appendDec64Str appends v in decimal as a msgpack str.
+// appendDec64Str appends v in decimal as a msgpack str. The digits are computed a word of
+// eight at a time (decWord) and appended as words, with no intermediate buffer.
 func appendDec64Str(dst []byte, v uint64) []byte {
-	var b [20]byte
-	i := formatDec64(&b, v)
-	return append(append(dst, 0xa0|byte(len(b)-i)), b[i:]...)
-}
-
-// decPairs holds the two decimal digits of 0..99.
-const decPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
-	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
-	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
-
-// formatDec64 writes v in decimal at the end of b and returns where the digits start.
-// Blocks of eight digits are split off with one 64-bit division each, then written with
-// 32-bit arithmetic, two digits at a time.
-func formatDec64(b *[20]byte, v uint64) int {
-	i := len(b)
-	for v >= 1e8 {
+	const ascii = lowBits * '0'
+	var mid, low uint64 // the lower blocks of eight digits, when v has them
+	full := 0           // how many of them
+	if v >= 1e8 {
 		q := v / 1e8
-		put8Digits(b, i-8, uint32(v-q*1e8))
-		i -= 8
-		v = q
+		low, v, full = decWord(uint32(v-q*1e8)), q, 1
+		if v >= 1e8 {
+			q = v / 1e8
+			mid, v, full = decWord(uint32(v-q*1e8)), q, 2
+		}
 	}
-	w := uint32(v)
-	for w >= 100 {
-		q := w / 100
-		r := (w - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = decPairs[r], decPairs[r+1]
-		w = q
+	// The leading block (v < 1e8 now, below 1845 when there are two blocks after it) loses
+	// its leading zeros, which sit in its low bytes; a zero v keeps one digit.
+	top := decWord(uint32(v))
+	k := 8 - bits.TrailingZeros64(top|1<<56)>>3
+	dst = append(dst, 0xa0|byte(k+8*full))
+	n := len(dst)
+	dst = binary.LittleEndian.AppendUint64(dst, (top+ascii)>>(8*(8-k)))[:n+k]
+	if full == 2 {
+		dst = binary.LittleEndian.AppendUint64(dst, mid+ascii)
 	}
-	if w >= 10 {
-		i -= 2
-		b[i], b[i+1] = decPairs[w*2], decPairs[w*2+1]
-	} else {
-		i--
-		b[i] = byte('0' + w)
+	if full >= 1 {
+		dst = binary.LittleEndian.AppendUint64(dst, low+ascii)
 	}
-	return i
+	return dst
 }
 
-// put8Digits writes v (< 1e8) as exactly eight digits at b[i:i+8].
-func put8Digits(b *[20]byte, i int, v uint32) {
-	hi, lo := v/10000, v%10000
-	p0, p1, p2, p3 := hi/100*2, hi%100*2, lo/100*2, lo%100*2
-	_ = b[i+7]
-	b[i], b[i+1] = decPairs[p0], decPairs[p0+1]
-	b[i+2], b[i+3] = decPairs[p1], decPairs[p1+1]
-	b[i+4], b[i+5] = decPairs[p2], decPairs[p2+1]
-	b[i+6], b[i+7] = decPairs[p3], decPairs[p3+1]
+// decWord returns the eight decimal digits of v (< 1e8), leading zeros included, one digit
+// value (0-9, not ASCII) per byte, the most significant in the lowest byte. The divisions
+// run in SWAR lanes: by 100 in two 32-bit lanes, then by 10 in four 16-bit lanes, each a
+// multiply and shift that is exact over the lane's range (pinned by a test).
+func decWord(v uint32) uint64 {
+	hi := v / 10000
+	x := uint64(hi) | uint64(v-hi*10000)<<32 // two lanes < 10000: digits 1-4, 5-8
+	q := x * 10486 >> 20 & 0x0000007F0000007F
+	x = q | (x-q*100)<<16 // four lanes < 100
+	q = x * 103 >> 10 & 0x000F000F000F000F
+	return q | (x-q*10)<<8
 }
 
 // floatDamaged reports whether an id that arrived as a number above 2^53 is exactly a
