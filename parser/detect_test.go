@@ -63,6 +63,24 @@ func TestStructuredShapes(t *testing.T) {
 		{"decimal under a generic key", []kv{{"trace_id", "16108321602917563239"}, {"span_id", "12837828046733169079"}},
 			"0000000000000000df8c4126fda6fb67", "b22920973d13d1b7", nil, SourceOTel},
 		{"existing bare google trace", []kv{{"logging.googleapis.com/trace", w3cTrace}, {"logging.googleapis.com/spanId", w3cSpan}}, w3cTrace, w3cSpan, nil, SourceGoogle},
+		// Shapes real libraries write (each one's source or docs name the keys).
+		{"google python-logging keys already at the top, trace_sampled", []kv{{"message", "hi"}, {"logging.googleapis.com/trace", "projects/my-project/traces/" + w3cTrace},
+			{"logging.googleapis.com/spanId", w3cSpan}, {"logging.googleapis.com/trace_sampled", true}}, w3cTrace, w3cSpan, true, SourceGoogle},
+		{"serilog compact @tr/@sp", []kv{{"log", `{"@t":"2024-01-01T00:00:00.0000000Z","@mt":"hi","@tr":"` + w3cTrace + `","@sp":"` + w3cSpan + `"}`}},
+			w3cTrace, w3cSpan, nil, SourceOTel},
+		{"MEL JSON console Scopes (dd-trace-dotnet)", []kv{{"log", `{"Message":"hi","Scopes":[{"Message":"HTTP GET"},{"Message":"dd_service:\"svc\"","dd_service":"svc","dd_trace_id":"5816093046233373578","dd_span_id":"8137520698522488402"}]}`}},
+			"000000000000000050b6e9cf815c1b8a", "70ee47f5fbd24e52", nil, SourceDatadog},
+		{"MEL Scopes as a msgpack array (activity ids)", []kv{{"Message", "hi"}, {"Scopes", []any{"plain", []kv{{"SpanId", w3cSpan}, {"TraceId", w3cTrace}, {"ParentId", "0000000000000000"}}}}},
+			w3cTrace, w3cSpan, nil, SourceOTel},
+		{"quarkus MDC sampled", []kv{{"log", "10:49:02 INFO  traceId=" + w3cTrace + ", parentId=, spanId=" + w3cSpan + ", sampled=false [io.qu] hello"}},
+			w3cTrace, w3cSpan, false, SourceOTel},
+		{"OTLP/JSON flags", []kv{{"traceId", w3cTrace}, {"spanId", w3cSpan}, {"flags", 1}}, w3cTrace, w3cSpan, true, SourceOTel},
+		{"lambda powertools xray_trace_id", []kv{{"level", "INFO"}, {"message", "Collecting payment"}, {"xray_trace_id", "1-5759e988-bd862e3fe1be46a994272793"}},
+			"5759e988bd862e3fe1be46a994272793", "", nil, SourceXRay},
+		{"spring boot 3.2 correlation id, dashes", []kv{{"log", "2024-01-01T10:00:00.000Z  INFO 1 --- [checkout] [nio-8080-exec-1] [" + w3cTrace + "-" + w3cSpan + "] c.e.App : hi"}},
+			w3cTrace, w3cSpan, nil, SourceSleuth},
+		{"spring boot correlation id, bars", []kv{{"log", "INFO [checkout] [" + w3cTrace + "|" + w3cSpan + "] c.e.App : hi"}},
+			w3cTrace, w3cSpan, nil, SourceSleuth},
 	}
 	p := newProc(t)
 	for _, c := range cases {

@@ -91,6 +91,10 @@ var keyFields = map[string]field{
 	"otel.trace_flags": fOTelFlags,
 	"oteltracesampled": fOTelSampled,
 	"trace_sampled":    fOTelSampled,
+	"sampled":          fOTelSampled, // Quarkus MDC: traceId, spanId, sampled
+	"flags":            fOTelFlags,   // OTLP/JSON log records: W3C trace flags
+	"@tr":              fOTelTrace,   // Serilog compact JSON
+	"@sp":              fOTelSpan,
 
 	"trace.id":       fECSTrace,
 	"span.id":        fECSSpan,
@@ -108,6 +112,8 @@ var keyFields = map[string]field{
 	"x-b3-sampled":          fB3Sampled,
 	"x-b3-flags":            fB3Flags,
 	"x-amzn-trace-id":       fXRay,
+	"xray_trace_id":         fXRay, // AWS Lambda Powertools: a bare "1-..." trace id
+	"_x_amzn_trace_id":      fXRay, // the Lambda environment variable
 	"uber-trace-id":         fJaeger,
 	"x-cloud-trace-context": fCloudTrace,
 }

@@ -103,10 +103,15 @@ func splitFields(s []byte, sep byte, parts [][]byte) (int, bool) {
 }
 
 // parseXRay reads "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-// in any field order.
+// in any field order, or a bare trace id "1-5759e988-bd862e3fe1be46a994272793".
 func parseXRay(s []byte) (spanCtx, bool) {
 	var c spanCtx
 	var haveRoot bool
+	if t, ok := parseXRayTraceID(bytes.TrimSpace(s)); ok {
+		// A bare trace id, as Lambda Powertools logs it under xray_trace_id.
+		c.trace = t
+		return c, !t.isZero()
+	}
 	for len(s) > 0 {
 		var field []byte
 		if i := bytes.IndexByte(s, ';'); i >= 0 {
@@ -122,15 +127,11 @@ func parseXRay(s []byte) (spanCtx, bool) {
 		k, v := field[:eq], field[eq+1:]
 		switch {
 		case bytes.EqualFold(k, []byte("root")):
-			// 1-<8 hex epoch>-<24 hex>
-			if len(v) != 35 || v[0] != '1' || v[1] != '-' || v[10] != '-' || !allHex(v[2:10]) || !allHex(v[11:35]) {
+			t, ok := parseXRayTraceID(v)
+			if !ok {
 				return spanCtx{}, false
 			}
-			hi, _ := parseHex64(v[2:10])
-			mid, _ := parseHex64(v[11:19])
-			lo, _ := parseHex64(v[19:35])
-			c.trace = traceID{hi: hi<<32 | mid, lo: lo}
-			haveRoot = true
+			c.trace, haveRoot = t, true
 		case bytes.EqualFold(k, []byte("parent")):
 			if len(v) != 16 || !allHex(v) {
 				return spanCtx{}, false
@@ -149,6 +150,18 @@ func parseXRay(s []byte) (spanCtx, bool) {
 		return spanCtx{}, false
 	}
 	return c, true
+}
+
+// parseXRayTraceID reads an X-Ray trace id, 1-<8 hex epoch>-<24 hex>, as the 128-bit id
+// made of its 32 hex digits.
+func parseXRayTraceID(v []byte) (traceID, bool) {
+	if len(v) != 35 || v[0] != '1' || v[1] != '-' || v[10] != '-' || !allHex(v[2:10]) || !allHex(v[11:35]) {
+		return traceID{}, false
+	}
+	hi, _ := parseHex64(v[2:10])
+	mid, _ := parseHex64(v[11:19])
+	lo, _ := parseHex64(v[19:35])
+	return traceID{hi: hi<<32 | mid, lo: lo}, true
 }
 
 // parseJaeger reads "uber-trace-id: TRACE:SPAN:PARENT:FLAGS" (':' possibly URL-encoded as %3A).

@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/binary"
 	"math/bits"
+	"strconv"
 )
 
 // traceID is a 128-bit trace id; zero means "no trace".
@@ -313,11 +314,21 @@ func decWord(v uint32) uint64 {
 	return q | (x-q*10)<<8
 }
 
-// floatDamaged reports whether an id that arrived as a number above 2^53 is exactly a
-// float64 value: the signature of a JSON layer that parsed it as a double and lost digits.
+// floatDamaged reports whether an id that arrived as a number above 2^53 carries the
+// signature of a JSON layer that parsed it as a double and lost its low digits: it is
+// exactly a float64 value (a double printed in full), or it is the shortest decimal that
+// reads back as its nearest double (what JavaScript's JSON.stringify and Go's encoding/json
+// print: the lost digits come out as zeros). About one genuine 63-bit id in a hundred looks
+// like this too and is refused with them: no link rather than a wrong one.
 func floatDamaged(v uint64) bool {
 	if v <= 1<<53 {
 		return false
 	}
-	return uint64(float64(v)) == v
+	f := float64(v)
+	if f < 0x1p64 && uint64(f) == v {
+		return true
+	}
+	var digits [20]byte
+	var shortest [24]byte
+	return string(strconv.AppendUint(digits[:0], v, 10)) == string(strconv.AppendFloat(shortest[:0], f, 'f', -1, 64))
 }

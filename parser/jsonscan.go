@@ -177,17 +177,18 @@ func (sc *scan) walkJSONObject(s []byte, depth int) ([]byte, bool) {
 func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	var f field
 	var slot *value // the explicit key's slot this member fills
+	var scopes bool // an array of maps to search (see isScopesKey)
 	if depth == 0 {
 		k := sc.memo.lookup(key, classifyTop)
 		if k.override() != 0 {
 			slot = sc.overrideSlotOf(k.override())
 		}
-		f = k.field()
+		f, scopes = k.field(), k.is(topScopes)
 	} else {
 		if sc.cfg.hasKeys {
 			slot = sc.overrideSlot(depth, key)
 		}
-		f = classifyAt(parent, key, false, depth == 1)
+		f, scopes = classifyAt(parent, key, false, depth == 1), isScopesKey(key)
 	}
 	if slot != nil {
 		v, rest, ok := sc.readJSONScalar(s)
@@ -212,6 +213,10 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		sc.path[depth] = key
 		return sc.walkJSONObject(s, depth+1)
 	case '[':
+		if scopes && depth+1 < maxDepth {
+			sc.path[depth] = key
+			return sc.walkJSONObjectArray(s, depth+1)
+		}
 		if !isIDField(f) {
 			return skipJSONValue(s)
 		}
@@ -241,6 +246,37 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		sc.vals[f] = value{}
 	}
 	return rest, ok
+}
+
+// walkJSONObjectArray walks the objects of the JSON array at the start of s (see
+// isScopesKey) as nested objects at depth; other elements are skipped.
+func (sc *scan) walkJSONObjectArray(s []byte, depth int) ([]byte, bool) {
+	s = skipWS(s[1:])
+	if len(s) > 0 && s[0] == ']' {
+		return s[1:], true
+	}
+	for {
+		var ok bool
+		if len(s) > 0 && s[0] == '{' {
+			s, ok = sc.walkJSONObject(s, depth)
+		} else {
+			s, ok = skipJSONValue(s)
+		}
+		if !ok {
+			return s, false
+		}
+		s = skipWS(s)
+		if len(s) == 0 {
+			return s, false
+		}
+		if s[0] == ']' {
+			return s[1:], true
+		}
+		if s[0] != ',' {
+			return s, false
+		}
+		s = skipWS(s[1:])
+	}
 }
 
 // readJSONScalar reads a string, number, true/false or null at the start of s.

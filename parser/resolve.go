@@ -89,8 +89,8 @@ func allZeros(s []byte) bool {
 // autoDecimalMin is the smallest number of minAutoDecimalDigits digits.
 const autoDecimalMin = 1_000_000_000
 
-// readNumber reads an id written as a number. Numbers above 2^53 that are exactly a float64
-// went through a double somewhere and lost their low digits: they are refused.
+// readNumber reads an id written as a number. Numbers above 2^53 that went through a
+// double somewhere and lost their low digits are refused (see floatDamaged).
 func readNumber(v *value) (uint64, idStatus) {
 	var u uint64
 	switch v.kind {
@@ -415,5 +415,10 @@ func (sc *scan) outputCandidate(c *candidate) bool {
 		ids(c, c.source, &tv, radixAuto, &sv, radixAuto)
 	}
 	c.ctx.sampled = readSampled(&sampled)
+	if c.ctx.sampled == triUnknown && sc.cfg.format == FormatStackdriver {
+		// Google's own loggers write trace_sampled next to the keys the output reads
+		// (googleapis python-logging's StructuredLogHandler): it says the same thing.
+		c.ctx.sampled = readSampled(&sc.vals[fGoogleSampled])
+	}
 	return true
 }

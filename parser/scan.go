@@ -266,7 +266,32 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 		}
 		return sc.walkMsgpackMap(b, 1)
 	}
+	if k.is(topScopes) && msgp.NextType(b) == msgp.ArrayType {
+		sc.path[0] = key
+		return sc.walkMsgpackMapArray(b, 1)
+	}
 	return sc.onScalarEntry(b, k.field())
+}
+
+// walkMsgpackMapArray walks the maps of an array (see isScopesKey) as nested maps at depth
+// (their key is sc.path[depth-1]); other elements are skipped. It returns the bytes after
+// the array.
+func (sc *scan) walkMsgpackMapArray(b []byte, depth int) ([]byte, error) {
+	n, b, err := msgp.ReadArrayHeaderBytes(b)
+	if err != nil {
+		return b, err
+	}
+	for i := uint32(0); i < n; i++ {
+		if len(b) > 0 && isMap(b[0]) && depth < maxDepth {
+			b, err = sc.walkMsgpackMap(b, depth)
+		} else {
+			b, err = skipValue(b)
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // walkMsgpackMap scans a nested msgpack map (depth >= 1: its key is sc.path[depth-1]) for
@@ -325,6 +350,10 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error)
 		}
 		sc.path[depth] = key
 		return sc.walkMsgpackMap(b, depth+1)
+	}
+	if depth+1 < maxDepth && isScopesKey(key) && msgp.NextType(b) == msgp.ArrayType {
+		sc.path[depth] = key
+		return sc.walkMsgpackMapArray(b, depth+1)
 	}
 	return sc.onScalarEntry(b, f)
 }

@@ -140,7 +140,9 @@ func nextSep(s []byte, i int) int {
 	return -1
 }
 
-// findSleuth looks for Spring Sleuth's "[app,TRACE,SPAN]" or "[app,TRACE,SPAN,exportable]".
+// findSleuth looks for Spring Sleuth's "[app,TRACE,SPAN]" or "[app,TRACE,SPAN,exportable]",
+// and for Spring Boot's correlation id (3.2 and later, Micrometer Tracing): "[TRACE-SPAN]",
+// or "[TRACE|SPAN]" in newer versions. TRACE is 16 or 32 hex, SPAN 16 hex.
 func findSleuth(s []byte) (spanCtx, bool) {
 	for {
 		i := bytes.IndexByte(s, '[')
@@ -153,6 +155,9 @@ func findSleuth(s []byte) (spanCtx, bool) {
 			return spanCtx{}, false
 		}
 		inner := s[:e]
+		if c, ok := parseCorrelationID(inner); ok {
+			return c, true
+		}
 		var parts [4][]byte
 		if n, ok := splitFields(inner, ',', parts[:]); ok && (n == 3 || n == 4) {
 			tr, sp := bytes.TrimSpace(parts[1]), bytes.TrimSpace(parts[2])
@@ -169,6 +174,23 @@ func findSleuth(s []byte) (spanCtx, bool) {
 			}
 		}
 	}
+}
+
+// parseCorrelationID reads Spring Boot's "TRACE-SPAN" or "TRACE|SPAN" (the brackets removed).
+func parseCorrelationID(s []byte) (spanCtx, bool) {
+	if (len(s) != 33 && len(s) != 49) || (s[len(s)-17] != '-' && s[len(s)-17] != '|') {
+		return spanCtx{}, false
+	}
+	tr, sp := s[:len(s)-17], s[len(s)-16:]
+	if !allHex(tr) || !allHex(sp) {
+		return spanCtx{}, false
+	}
+	t, _ := parseHex128(tr)
+	span, _ := parseHex64(sp)
+	if t.isZero() || span == 0 {
+		return spanCtx{}, false
+	}
+	return spanCtx{trace: t, span: span}, true
 }
 
 // findBareTraceparent looks for "VV-<32 hex>-<16 hex>-<2 hex>" standing alone in text.

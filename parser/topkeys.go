@@ -17,11 +17,13 @@ import (
 //	bits 40-41  the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
 //	bit  42     the kubernetes filter's metadata map (never searched)
 //	bit  43     Datadog's nested "dd" map
+//	bit  44     an array of maps searched like nested maps (see isScopesKey)
 type topKey uint64
 
 const (
 	topKubernetes topKey = 1 << 42
 	topDD         topKey = 1 << 43
+	topScopes     topKey = 1 << 44
 )
 
 func (k topKey) field() field        { return field(k) }
@@ -61,8 +63,18 @@ func classifyTop(cfg *config, key []byte) topKey {
 	if string(key) == "dd" {
 		k |= topDD
 	}
+	if isScopesKey(key) {
+		k |= topScopes
+	}
 	return k
 }
+
+// isScopesKey reports whether key holds an array whose maps are searched like nested maps:
+// the "Scopes" of Microsoft.Extensions.Logging's JSON console formatter, one object per
+// logging scope (dd-trace-dotnet's dd_trace_id/dd_span_id, or TraceId/SpanId of the
+// activity scope). Other arrays of maps are not searched: their maps often describe other
+// operations (span links, batch items), whose ids would make a wrong link.
+func isScopesKey(key []byte) bool { return bytes.EqualFold(key, []byte("scopes")) }
 
 // classifyTextKey is classifyTop for a key found in a text line, where only the field counts.
 func classifyTextKey(_ *config, key []byte) topKey { return topKey(classifyText(key)) }
