@@ -11,6 +11,10 @@ SAMPLES_JSON := $(wildcard testdata/input/*.json.log)
 SAMPLES      := $(filter-out $(SAMPLES_JSON),$(wildcard testdata/input/*.log))
 # How long each fuzz target runs under `make fuzz`.
 FUZZTIME ?= 10s
+# The CPU profile the plugin and the CLI are built with (profile-guided optimization: go build
+# picks up default.pgo in a main package's folder; cmd/tracelink's is a link to this one).
+# `make pgo` regenerates it; `make bench` measures with it, as the plugin ships.
+PGO := plugin/default.pgo
 
 # The race detector needs cgo; without a C compiler the go command turns cgo off.
 CGO_ON := $(shell $(GO) env CGO_ENABLED 2>/dev/null)
@@ -21,7 +25,7 @@ RACE :=
 endif
 
 .DEFAULT_GOAL := build
-.PHONY: build run test bench fuzz lint clean FORCE
+.PHONY: build run test bench pgo fuzz lint clean FORCE
 
 ## build: the Fluent Bit plugin (build/out_tracelink.so) and the CLI (build/tracelink)
 build: $(PLUGIN) $(CLI)
@@ -54,9 +58,16 @@ endif
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...
 
-## bench: every benchmark, with allocations
+## bench: every benchmark, with allocations, built with the plugin's PGO profile
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -pgo=$(CURDIR)/$(PGO) -run '^$$' -bench . -benchmem ./...
+
+## pgo: regenerate the PGO profile from the hot-path benchmarks (records in chunks, the flush)
+pgo:
+	@mkdir -p $(BUILD)
+	$(GO) test -pgo=off -run '^$$' -bench 'in-chunk' -benchtime 2s -cpuprofile $(BUILD)/pgo-parser.prof -o $(BUILD)/parser.test ./parser
+	$(GO) test -pgo=off -run '^$$' -bench 'Flush' -benchtime 2s -cpuprofile $(BUILD)/pgo-output.prof -o $(BUILD)/output.test ./internal/output
+	$(GO) tool pprof -proto $(BUILD)/pgo-parser.prof $(BUILD)/pgo-output.prof > $(PGO)
 
 ## fuzz: each fuzz target for FUZZTIME (go fuzzes one target per run)
 fuzz:
