@@ -128,6 +128,12 @@ func (m *machine) run(p *program, line []byte, caps []int, start int, budget *in
 				}
 			}
 		case opSplit:
+			if in.hint >= 0 {
+				if pos >= n || p.splitFirst[in.hint][line[pos]>>6]&(1<<(line[pos]&63)) == 0 {
+					pc = in.arg // the preferred branch cannot start here
+					continue
+				}
+			}
 			stack = append(stack, frame{kind: frameChoice, pc: in.arg, pos: int32(pos)})
 			pc = in.out
 			continue

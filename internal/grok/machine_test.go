@@ -115,3 +115,49 @@ func TestMatchConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSplitFirstSets: a split whose preferred branch needs a byte gets that branch's first
+// bytes (so run skips it without pushing a choice); one whose branch can match empty gets none.
+func TestSplitFirstSets(t *testing.T) {
+	lib := &Library{}
+	tests := []struct {
+		expr     string
+		filtered [][]byte // the first-byte sets of the filtered splits, in program order
+		open     int      // splits left unfiltered
+	}{
+		{`(?:foo|bar|baz)x`, [][]byte{[]byte("f")}, 0}, // bar|baz is factored to ba[rz]: one split
+		{`(?:a?|b)c`, [][]byte{[]byte("a"), []byte("ac")}, 0},
+		{`x(?:a?|b)`, [][]byte{[]byte("a")}, 1}, // a? can match empty at the end: no filter
+		{`(?:\bq|\d)`, [][]byte{[]byte("q")}, 0},
+	}
+	for _, tt := range tests {
+		p, err := lib.Compile(tt.expr)
+		if err != nil || p.prog == nil {
+			t.Fatalf("%q: %v (want a backtracker program)", tt.expr, err)
+		}
+		var got [][]byte
+		open := 0
+		for _, in := range p.prog.insts {
+			if in.op != opSplit {
+				continue
+			}
+			if in.hint < 0 {
+				open++
+				continue
+			}
+			var bs []byte
+			for c := 0; c < 256; c++ {
+				if p.prog.splitFirst[in.hint][c>>6]&(1<<(c&63)) != 0 {
+					bs = append(bs, byte(c))
+				}
+			}
+			got = append(got, bs)
+		}
+		slices.SortFunc(got, func(a, b []byte) int { return slices.Compare(a, b) })
+		want := slices.Clone(tt.filtered)
+		slices.SortFunc(want, func(a, b []byte) int { return slices.Compare(a, b) })
+		if !slices.EqualFunc(got, want, func(a, b []byte) bool { return string(a) == string(b) }) || open != tt.open {
+			t.Errorf("%q: filtered splits %q with %d open, want %q with %d open", tt.expr, got, open, want, tt.open)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type inst struct {
 	b  byte
 	// hint is, for opStar/opLazyStar, the ASCII byte the rest of the program
 	// requires right after the run (or -1): only such end positions are tried.
+	// For opSplit it indexes program.splitFirst (or is -1).
 	hint int16
 	out  int32
 	arg  int32
@@ -58,6 +59,10 @@ type program struct {
 	first      [4]uint64 // bytes a match can start with (when !nullable)
 	firstASCII bool      // first holds only ASCII bytes
 	required   []byte    // a literal every match contains, or nil
+	// splitFirst[i] holds the bytes the preferred branch (out) of the splits with hint i
+	// can start with; that branch cannot match the empty string, so when the next byte
+	// is not among them the branch is skipped without pushing a choice.
+	splitFirst [][4]uint64
 }
 
 func (p *program) canStartWith(c byte) bool { return p.first[c>>6]&(1<<(c&63)) != 0 }
@@ -214,6 +219,7 @@ func compileProgram(re *syntax.Regexp, slotOf []int) (*program, error) {
 	}
 	c.p.start = start
 	c.setHints()
+	c.p.setSplitFirsts()
 	c.p.anchored = startsWithBeginText(re)
 	var first [4]uint64
 	c.p.nullable = firstBytes(re, &first)
@@ -221,6 +227,77 @@ func compileProgram(re *syntax.Regexp, slotOf []int) (*program, error) {
 	c.p.firstASCII = first[2] == 0 && first[3] == 0
 	c.p.required = requiredLiteral(re)
 	return c.p, nil
+}
+
+// setSplitFirsts computes splitFirst for every split whose preferred branch cannot match
+// the empty string. Alternations of words (LOGLEVEL and the like) then cost one bit test
+// per alternative that cannot start at the current byte, instead of a push and a pop.
+func (p *program) setSplitFirsts() {
+	seen := make([]bool, len(p.insts))
+	for pc := range p.insts {
+		in := &p.insts[pc]
+		if in.op != opSplit {
+			continue
+		}
+		in.hint = -1
+		clear(seen)
+		var set [4]uint64
+		if p.firstFrom(in.out, &set, seen) || len(p.splitFirst) >= 1<<15-1 {
+			continue
+		}
+		in.hint = int16(len(p.splitFirst))
+		p.splitFirst = append(p.splitFirst, set)
+	}
+}
+
+// firstFrom adds to set the bytes a match of the program from pc can start with, and
+// reports whether it can reach opMatch without consuming a byte (then set is incomplete
+// and must not be used). Assertions are passed through: the set is a superset.
+func (p *program) firstFrom(pc int32, set *[4]uint64, seen []bool) (nullable bool) {
+	if seen[pc] {
+		return false // already counted (or on the current cycle, which others complete)
+	}
+	seen[pc] = true
+	in := &p.insts[pc]
+	switch in.op {
+	case opFail:
+		return false
+	case opByte:
+		set[in.b>>6] |= 1 << (in.b & 63)
+		return false
+	case opLit:
+		if lit := p.lits[in.arg]; len(lit) > 0 {
+			set[lit[0]>>6] |= 1 << (lit[0] & 63)
+			return false
+		}
+		return p.firstFrom(in.out, set, seen)
+	case opSet:
+		p.sets[in.arg].addFirst(set)
+		return false
+	case opSplit:
+		a := p.firstFrom(in.out, set, seen)
+		b := p.firstFrom(in.arg, set, seen)
+		return a || b
+	case opCap, opAssert:
+		return p.firstFrom(in.out, set, seen)
+	case opStar, opLazyStar:
+		p.sets[in.arg].addFirst(set)
+		if in.b > 0 {
+			return false
+		}
+		return p.firstFrom(in.out, set, seen)
+	}
+	return true // opMatch, or anything unknown: no filtering
+}
+
+// addFirst adds the bytes a rune of s can start with: its ASCII members, and every byte
+// from 0x80 when it holds any other rune (invalid UTF-8 included, conservatively).
+func (s *charSet) addFirst(set *[4]uint64) {
+	set[0] |= s.ascii[0]
+	set[1] |= s.ascii[1]
+	if s.allHigh || len(s.ranges) > 0 {
+		set[2], set[3] = ^uint64(0), ^uint64(0)
+	}
 }
 
 func (c *compiler) add(in inst) int32 {
