@@ -177,7 +177,7 @@ func (sc *scan) walkJSONObject(s []byte, depth int) ([]byte, bool) {
 func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	var f field
 	var slot *value // the explicit key's slot this member fills
-	var scopes bool // an array of maps to search (see isScopesKey)
+	scopes := false // an array of maps to search (see isScopesKey)
 	if depth == 0 {
 		k := sc.memo.lookup(key, classifyTop)
 		if k.override() != 0 {
@@ -188,7 +188,8 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		if sc.cfg.hasKeys {
 			slot = sc.overrideSlot(depth, key)
 		}
-		f, scopes = classifyAt(parent, key, false, depth == 1), isScopesKey(key)
+		f = classifyAt(parent, key, false, depth == 1)
+		scopes = len(s) > 0 && s[0] == '[' && isScopesKey(key)
 	}
 	if slot != nil {
 		v, rest, ok := sc.readJSONScalar(s)

@@ -351,7 +351,7 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error)
 		sc.path[depth] = key
 		return sc.walkMsgpackMap(b, depth+1)
 	}
-	if depth+1 < maxDepth && isScopesKey(key) && msgp.NextType(b) == msgp.ArrayType {
+	if depth+1 < maxDepth && msgp.NextType(b) == msgp.ArrayType && isScopesKey(key) {
 		sc.path[depth] = key
 		return sc.walkMsgpackMapArray(b, depth+1)
 	}
