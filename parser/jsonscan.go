@@ -118,6 +118,18 @@ func skipJSONValue(s []byte) ([]byte, bool) {
 	if i == 0 {
 		return s, false
 	}
+	// A bare value is a number or a literal, as readJSONScalarInto reads it: a line is then
+	// well-formed JSON or not whichever of its members a pass reads or skips.
+	switch tok := s[:i]; tok[0] {
+	case 't', 'f', 'n':
+		if string(tok) != "true" && string(tok) != "false" && string(tok) != "null" {
+			return s, false
+		}
+	default:
+		if tok[0] != '-' && (tok[0] < '0' || tok[0] > '9') {
+			return s, false
+		}
+	}
 	return s[i:], true
 }
 
