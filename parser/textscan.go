@@ -160,17 +160,11 @@ func findSleuth(s []byte) (spanCtx, bool) {
 		}
 		var parts [4][]byte
 		if n, ok := splitFields(inner, ',', parts[:]); ok && (n == 3 || n == 4) {
-			tr, sp := bytes.TrimSpace(parts[1]), bytes.TrimSpace(parts[2])
-			if (len(tr) == 16 || len(tr) == 32) && len(sp) == 16 && allHex(tr) && allHex(sp) {
-				t, _ := parseHex128(tr)
-				span, _ := parseHex64(sp)
-				if !t.isZero() && span != 0 {
-					c := spanCtx{trace: t, span: span}
-					if n == 4 {
-						c.sampled = parseSampled(bytes.TrimSpace(parts[3]))
-					}
-					return c, true
+			if c, ok := parseHexPair(bytes.TrimSpace(parts[1]), bytes.TrimSpace(parts[2])); ok {
+				if n == 4 {
+					c.sampled = parseSampled(bytes.TrimSpace(parts[3]))
 				}
+				return c, true
 			}
 		}
 	}
@@ -181,8 +175,12 @@ func parseCorrelationID(s []byte) (spanCtx, bool) {
 	if (len(s) != 33 && len(s) != 49) || (s[len(s)-17] != '-' && s[len(s)-17] != '|') {
 		return spanCtx{}, false
 	}
-	tr, sp := s[:len(s)-17], s[len(s)-16:]
-	if !allHex(tr) || !allHex(sp) {
+	return parseHexPair(s[:len(s)-17], s[len(s)-16:])
+}
+
+// parseHexPair reads a trace id of 16 or 32 hex and a span id of 16 hex, neither all zeros.
+func parseHexPair(tr, sp []byte) (spanCtx, bool) {
+	if (len(tr) != 16 && len(tr) != 32) || len(sp) != 16 || !allHex(tr) || !allHex(sp) {
 		return spanCtx{}, false
 	}
 	t, _ := parseHex128(tr)
