@@ -65,7 +65,7 @@ bench:
 ## pgo: regenerate the PGO profile from the hot-path benchmarks (records in chunks, the flush)
 pgo:
 	@mkdir -p $(BUILD)
-	$(GO) test -pgo=off -run '^$$' -bench 'in-chunk' -benchtime 2s -cpuprofile $(BUILD)/pgo-parser.prof -o $(BUILD)/parser.test ./parser
+	$(GO) test -pgo=off -run '^$$' -bench '/in-chunk' -benchtime 2s -cpuprofile $(BUILD)/pgo-parser.prof -o $(BUILD)/parser.test ./parser
 	$(GO) test -pgo=off -run '^$$' -bench 'Flush' -benchtime 2s -cpuprofile $(BUILD)/pgo-output.prof -o $(BUILD)/output.test ./internal/output
 	$(GO) tool pprof -proto $(BUILD)/pgo-parser.prof $(BUILD)/pgo-output.prof > $(PGO)
 

@@ -143,3 +143,37 @@ func TestCivilTimeAgainstTimePackage(t *testing.T) {
 		}
 	}
 }
+
+// blankIndex and nextSep (eight bytes at a time) against byte loops, at every offset.
+func TestWordScansAgainstByteLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte("a \t=:\x00\x80\xff\x1f!;9")
+	for n := 0; n < 20000; n++ {
+		s := make([]byte, r.IntN(40))
+		for i := range s {
+			s[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		blank := len(s)
+		for i, c := range s {
+			if c == ' ' || c == '\t' {
+				blank = i
+				break
+			}
+		}
+		if got := blankIndex(s); got != blank {
+			t.Fatalf("blankIndex(%q) = %d, want %d", s, got, blank)
+		}
+		for from := 0; from <= len(s); from++ {
+			sep := -1
+			for i := from; i < len(s); i++ {
+				if s[i] == '=' || s[i] == ':' {
+					sep = i
+					break
+				}
+			}
+			if got := nextSep(s, from); got != sep {
+				t.Fatalf("nextSep(%q, %d) = %d, want %d", s, from, got, sep)
+			}
+		}
+	}
+}

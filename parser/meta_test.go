@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,6 +139,13 @@ func TestEventTime(t *testing.T) {
 		{[]kv{{"time", uint64(1623982028786000000)}}, ptr(ts("2021-06-18T02:07:08.786Z"))},
 		{[]kv{{"time", "2021-06-18 10:07:08,786"}}, nil}, // no zone: ambiguous
 		{[]kv{{"time", "2021-02-30T10:07:08Z"}}, nil},
+		{[]kv{{"time", "2021-13-18T10:07:08Z"}}, nil},
+		{[]kv{{"time", "2021-06-18T10:07:08.Z"}}, nil},                                                 // a fraction with no digits
+		{[]kv{{"time", "2021-06-18T10:07:08.5 INFO"}}, nil},                                            // no zone after the fraction
+		{[]kv{{"time", "2021-06-18T10:07:08+0x:00"}}, nil},                                             // a zone that is not digits
+		{[]kv{{"time", "2021-06-18T1x:07:08.5+02:00"}}, nil},                                           // a zone, but the hour is not digits
+		{[]kv{{"time", "2021-06-18T10:07:08.1234567891Z"}}, ptr(ts("2021-06-18T10:07:08.123456789Z"))}, // digits past the ninth
+		{[]kv{{"time", "2021-06-18 10:07:08 +02:00"}}, ptr(ts("2021-06-18T08:07:08Z"))},
 		{[]kv{{"time", 42}}, nil},
 		{[]kv{{"log", "2021-06-18T10:07:08.786Z INFO traceparent=" + w3cLine}}, ptr(ts("2021-06-18T10:07:08.786Z"))},
 		{[]kv{{"log", `{"time":"2021-06-18T10:07:08.786Z","traceparent":"` + w3cLine + `"}`}}, ptr(ts("2021-06-18T10:07:08.786Z"))},
@@ -198,6 +207,60 @@ func TestSourceLocation(t *testing.T) {
 			if g != v {
 				t.Errorf("%v: %s = %v (%T), want %v", c.rec, k, got[k], got[k], v)
 			}
+		}
+	}
+}
+
+// TestLevelWord checks the word-load level table against a plain lookup of levelWords:
+// every word in three cases, and random one-byte changes of them (case flips, bytes that
+// differ from a letter only in bit 0x20, any byte), which must match exactly when the
+// lower-cased result is a level word.
+func TestLevelWord(t *testing.T) {
+	want := func(w []byte) level {
+		lower := make([]byte, len(w))
+		for i, c := range w {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		return levelWords[string(lower)] // lvNone when absent
+	}
+	if len(levelWords)*2 > levelSlots {
+		t.Fatalf("%d level words fill over half of %d slots", len(levelWords), levelSlots)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for w, lv := range levelWords {
+		if strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("level word %q: the table's keys need lower-case letters only", w)
+		}
+		for _, v := range []string{w, strings.ToUpper(w), strings.ToUpper(w[:1]) + w[1:]} {
+			if got := levelWord([]byte(v)); got != lv {
+				t.Errorf("levelWord(%q) = %v, want %v", v, got, lv)
+			}
+		}
+		for n := 0; n < 2000; n++ {
+			b := []byte(w)
+			i := rng.IntN(len(b))
+			switch n % 3 {
+			case 0:
+				b[i] ^= 0x20
+			case 1:
+				b[i] &^= 0x20 | 0x40 // a control character or digit where a letter was
+			default:
+				b[i] = byte(rng.IntN(256))
+			}
+			if rng.IntN(4) == 0 {
+				b = append(b, "x_ \x00"[rng.IntN(4)])
+			}
+			if got := levelWord(b); got != want(b) {
+				t.Fatalf("levelWord(%q) = %v, want %v", b, got, want(b))
+			}
+		}
+	}
+	for _, w := range []string{"", "inf", "infos", "informationalx", "informational-informational", " info"} {
+		if got := levelWord([]byte(w)); got != lvNone {
+			t.Errorf("levelWord(%q) = %v, want none", w, got)
 		}
 	}
 }

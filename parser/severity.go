@@ -1,6 +1,10 @@
 package parser
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // level is a normalized log level.
 type level uint8
@@ -40,29 +44,66 @@ func (l level) name(f Format) string {
 	return googleSeverity[l]
 }
 
-// levelWord maps a lowercased level word of any common vocabulary to a level.
-func levelWord(l []byte) level {
-	switch string(l) {
-	case "trace", "finest", "finer":
-		return lvTrace
-	case "fine", "config", "verbose", "silly", "debug", "dbg", "d":
-		return lvDebug
-	case "info", "information", "informational", "i", "http":
-		return lvInfo
-	case "notice", "n":
-		return lvNotice
-	case "warn", "warning", "w":
-		return lvWarning
-	case "error", "err", "e", "severe":
-		return lvError
-	case "critical", "crit", "c", "fatal", "f", "dpanic":
-		return lvCritical
-	case "alert", "a":
-		return lvAlert
-	case "emergency", "emerg", "panic":
-		return lvEmergency
+// levelWords are the level words of every common vocabulary, in lower case.
+var levelWords = map[string]level{
+	"trace": lvTrace, "finest": lvTrace, "finer": lvTrace,
+	"fine": lvDebug, "config": lvDebug, "verbose": lvDebug, "silly": lvDebug, "debug": lvDebug, "dbg": lvDebug, "d": lvDebug,
+	"info": lvInfo, "information": lvInfo, "informational": lvInfo, "i": lvInfo, "http": lvInfo,
+	"notice": lvNotice, "n": lvNotice,
+	"warn": lvWarning, "warning": lvWarning, "w": lvWarning,
+	"error": lvError, "err": lvError, "e": lvError, "severe": lvError,
+	"critical": lvCritical, "crit": lvCritical, "c": lvCritical, "fatal": lvCritical, "f": lvCritical, "dpanic": lvCritical,
+	"alert": lvAlert, "a": lvAlert,
+	"emergency": lvEmergency, "emerg": lvEmergency, "panic": lvEmergency,
+}
+
+// levelTable holds levelWords for lookups by word loads, with no copy and no lowering pass:
+// a word is keyed by its first 16 bytes with 0x20 set in every byte, and its length. Setting
+// 0x20 maps A-Z to a-z and no other byte to a lower-case letter, so a key matches a
+// (letters-only) level word exactly when the word matches it in some case.
+var levelTable = func() (t [levelSlots]levelSlot) {
+	for w, lv := range levelWords {
+		w0, w1 := keyWords([]byte(w))
+		w0, w1 = w0|lowBits*0x20, w1|lowBits*0x20
+		for h := levelHash(w0, w1, len(w)); ; h = (h + 1) & (levelSlots - 1) {
+			if t[h].n == 0 {
+				t[h] = levelSlot{w0: w0, w1: w1, n: uint8(len(w)), lv: lv}
+				break
+			}
+		}
 	}
-	return lvNone
+	return t
+}()
+
+const levelSlots = 128 // a power of two, over twice len(levelWords)
+
+type levelSlot struct {
+	w0, w1 uint64
+	n      uint8
+	lv     level
+}
+
+func levelHash(w0, w1 uint64, n int) uint32 {
+	return uint32((w0^w1*0x9E3779B97F4A7C15^uint64(n))*0xBF58476D1CE4E5B9>>57) & (levelSlots - 1)
+}
+
+// levelWord maps a level word of any common vocabulary, in any case, to a level.
+func levelWord(w []byte) level {
+	n := len(w)
+	if n == 0 || n > 16 {
+		return lvNone
+	}
+	w0, w1 := keyWords(w)
+	w0, w1 = w0|lowBits*0x20, w1|lowBits*0x20
+	for h := levelHash(w0, w1, n); ; h = (h + 1) & (levelSlots - 1) {
+		t := &levelTable[h]
+		if t.w0 == w0 && t.w1 == w1 && int(t.n) == n {
+			return t.lv
+		}
+		if t.n == 0 {
+			return lvNone
+		}
+	}
 }
 
 // syslogLevels maps syslog severities 0..7.
@@ -71,12 +112,7 @@ var syslogLevels = [8]level{lvEmergency, lvAlert, lvCritical, lvError, lvWarning
 // levelFromWord reads a level name in any case.
 func levelFromWord(s []byte) level {
 	s = bytes.TrimSpace(s)
-	var buf [16]byte // the longest level word is 13 bytes
-	l, ok := lowerInto(buf[:], s)
-	if !ok {
-		return lvNone
-	}
-	if lv := levelWord(l); lv != lvNone {
+	if lv := levelWord(s); lv != lvNone {
 		return lv
 	}
 	if allDigits(s) && len(s) <= 3 {
@@ -162,39 +198,65 @@ func textLineLevel(s []byte) level {
 	}
 	for tok := 0; tok < 6 && len(s) > 0; tok++ {
 		s = skipWS(s)
-		e := 0
-		for e < len(s) && s[e] != ' ' && s[e] != '\t' {
-			e++
-		}
-		w := trimPunct(s[:e])
+		e := blankIndex(s)
+		w := s[:e]
 		s = s[e:]
-		if len(w) < 4 || len(w) > 9 {
+		// Most tokens (dates, times, paths, prose) are refused on their first byte: a level
+		// word starts with an upper-case letter, or with the punctuation around one.
+		if len(w) < 4 || (w[0]-'A' > 'Z'-'A' && !isLevelPunct(w[0])) {
 			continue
 		}
-		upper := true
-		for _, c := range w {
-			if c < 'A' || c > 'Z' {
-				upper = false
-				break
-			}
-		}
-		if !upper {
+		w = trimPunct(w)
+		if len(w) < 4 || len(w) > 9 || !allUpper(w) {
 			continue
 		}
-		if lv := levelFromWord(w); lv != lvNone {
+		if lv := levelWord(w); lv != lvNone {
 			return lv
 		}
 	}
 	return lvNone
 }
 
+// blankIndex returns the index of the first space or tab in s, or len(s). It tests eight
+// bytes at a time (the lowest flagged byte of a word is exact).
+func blankIndex(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		sp, tab := x^(lowBits*' '), x^(lowBits*'\t')
+		if m := ((sp-lowBits)&^sp | (tab-lowBits)&^tab) & highBits; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// allUpper reports whether s holds only the letters A-Z.
+func allUpper(s []byte) bool {
+	for _, c := range s {
+		if c-'A' > 'Z'-'A' {
+			return false
+		}
+	}
+	return true
+}
+
+// isLevelPunct reports whether c is one of the brackets and separators around a level word.
+func isLevelPunct(c byte) bool {
+	return c == '[' || c == ']' || c == '(' || c == ')' || c == ':' || c == '|'
+}
+
 // trimPunct strips the brackets and separators that surround a level word.
 func trimPunct(w []byte) []byte {
-	isP := func(c byte) bool { return c == '[' || c == ']' || c == '(' || c == ')' || c == ':' || c == '|' }
-	for len(w) > 0 && isP(w[0]) {
+	for len(w) > 0 && isLevelPunct(w[0]) {
 		w = w[1:]
 	}
-	for len(w) > 0 && isP(w[len(w)-1]) {
+	for len(w) > 0 && isLevelPunct(w[len(w)-1]) {
 		w = w[:len(w)-1]
 	}
 	return w

@@ -58,7 +58,25 @@ func parseZonedTime(s []byte) (EventTime, int, bool) {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
 		return EventTime{}, 0, false
 	}
-	_ = s[19]
+	// Find the zone first: an unzoned time is refused before any arithmetic.
+	i := 19
+	var frac []byte // the fraction's digits
+	if s[19] == '.' || s[19] == ',' {
+		i = 20
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == 20 {
+			return EventTime{}, 0, false
+		}
+		frac = s[20:i]
+	}
+	if i < len(s) && s[i] == ' ' && i+1 < len(s) && (s[i+1] == '+' || s[i+1] == '-' || s[i+1] == 'Z') {
+		i++
+	}
+	if i >= len(s) || (s[i] != 'Z' && s[i] != 'z' && s[i] != '+' && s[i] != '-') {
+		return EventTime{}, 0, false
+	}
 	yh, ok1 := twoDigits(s[0], s[1])
 	yl, ok2 := twoDigits(s[2], s[3])
 	mo, ok3 := twoDigits(s[5], s[6])
@@ -73,28 +91,11 @@ func parseZonedTime(s []byte) (EventTime, int, bool) {
 	if mo == 2 && d == 29 && !(y%4 == 0 && (y%100 != 0 || y%400 == 0)) {
 		return EventTime{}, 0, false
 	}
-	i := 19
 	var nsec int64
-	if i < len(s) && (s[i] == '.' || s[i] == ',') {
-		i++
-		start := i
-		scale := int64(100000000)
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if scale > 0 {
-				nsec += int64(s[i]-'0') * scale
-				scale /= 10
-			}
-			i++
-		}
-		if i == start {
-			return EventTime{}, 0, false
-		}
-	}
-	if i < len(s) && s[i] == ' ' && i+1 < len(s) && (s[i+1] == '+' || s[i+1] == '-' || s[i+1] == 'Z') {
-		i++
-	}
-	if i >= len(s) {
-		return EventTime{}, 0, false
+	scale := int64(100000000)
+	for _, c := range frac {
+		nsec += int64(c-'0') * scale // digits past the ninth add 0
+		scale /= 10
 	}
 	var offset int64
 	switch s[i] {
