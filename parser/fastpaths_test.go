@@ -6,6 +6,7 @@ package parser
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -174,6 +175,44 @@ func TestWordScansAgainstByteLoops(t *testing.T) {
 			if got := nextSep(s, from); got != sep {
 				t.Fatalf("nextSep(%q, %d) = %d, want %d", s, from, got, sep)
 			}
+		}
+	}
+}
+
+// parseDec128 against math/big, for every length from 1 to 41 digits, with leading zeros,
+// at the 2^128 limit, and with one byte that is not a digit.
+func TestParseDec128AgainstBig(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	limit := new(big.Int).Lsh(big.NewInt(1), 128)
+	check := func(s string) {
+		t.Helper()
+		got, ok := parseDec128([]byte(s))
+		want, isNum := new(big.Int).SetString(s, 10)
+		wantOK := isNum && len(s) <= 39 && want.Cmp(limit) < 0 && s[0] != '+' && s[0] != '-'
+		if ok != wantOK {
+			t.Fatalf("parseDec128(%q) ok = %v, want %v", s, ok, wantOK)
+		}
+		if ok {
+			g := new(big.Int).Lsh(new(big.Int).SetUint64(got.hi), 64)
+			g.Or(g, new(big.Int).SetUint64(got.lo))
+			if g.Cmp(want) != 0 {
+				t.Fatalf("parseDec128(%q) = %s", s, g)
+			}
+		}
+	}
+	check(limit.String())                                           // 2^128: refused
+	check(new(big.Int).Sub(limit, big.NewInt(1)).String())          // 2^128-1
+	check("0000000000000000000000000000000000000000000000001"[:39]) // leading zeros
+	for n := 1; n <= 41; n++ {
+		for i := 0; i < 3000; i++ {
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = byte('0' + r.IntN(10))
+			}
+			if i%3 == 0 {
+				b[r.IntN(n)] = "/:a \x00\xff9"[r.IntN(7)]
+			}
+			check(string(b))
 		}
 	}
 }

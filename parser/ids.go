@@ -80,6 +80,25 @@ func parseDec128(s []byte) (traceID, bool) {
 		v, ok := parseDigits19(s)
 		return traceID{lo: v}, ok
 	}
+	if len(s) <= 35 {
+		// head * 10^16 + the last 16 digits: the three parts are read independently, and the
+		// head (at most 19 digits) times 10^16 stays below 2^127.
+		var head uint64
+		var ok bool
+		if h := len(s) - 16; h <= 8 {
+			head, ok = parse8Digits(headWord(s, h))
+		} else {
+			head, ok = parseDigits19(s[:h])
+		}
+		d1, ok1 := parse8Digits(binary.LittleEndian.Uint64(s[len(s)-16:]))
+		d2, ok2 := parse8Digits(binary.LittleEndian.Uint64(s[len(s)-8:]))
+		if !ok || !ok1 || !ok2 {
+			return traceID{}, false
+		}
+		hi, lo := bits.Mul64(head, 1e16)
+		lo, carry := bits.Add64(lo, d1*1e8+d2, 0)
+		return traceID{hi: hi + carry, lo: lo}, true
+	}
 	// The first 19 digits fit in a uint64; the rest need 128-bit steps.
 	lo, ok := parseDigits19(s[:19])
 	if !ok {
@@ -110,10 +129,12 @@ func parseDec128(s []byte) (traceID, bool) {
 	return traceID{hi, lo}, true
 }
 
-// parseDigits19 reads 1..19 decimal digits (which always fit in a uint64), eight at a time:
-// a head of len%8 digits is read as a word of eight with leading '0's.
+// parseDigits19 reads 1..19 decimal digits (which always fit in a uint64), eight at a time
+// and independently: the last eight, the eight before them, and a head of the rest read as a
+// word of eight with leading '0's.
 func parseDigits19(s []byte) (uint64, bool) {
-	if len(s) < 8 {
+	n := len(s)
+	if n < 8 {
 		var v uint64
 		for _, c := range s {
 			if c < '0' || c > '9' {
@@ -121,27 +142,28 @@ func parseDigits19(s []byte) (uint64, bool) {
 			}
 			v = v*10 + uint64(c-'0')
 		}
-		return v, len(s) > 0
+		return v, n > 0
 	}
-	var v uint64
-	i := len(s) & 7
-	if i != 0 {
-		// The first eight bytes, shifted so only the head's digits remain, '0'-filled in front.
-		sh := 8 * uint(8-i)
-		d, ok := parse8Digits(binary.LittleEndian.Uint64(s)<<sh | zeroDigits>>(64-sh))
-		if !ok {
-			return 0, false
-		}
-		v = d
+	le := binary.LittleEndian
+	last, ok := parse8Digits(le.Uint64(s[n-8:]))
+	switch {
+	case n == 8:
+		return last, ok
+	case n <= 16:
+		head, okHead := parse8Digits(headWord(s, n-8))
+		return head*1e8 + last, ok && okHead
 	}
-	for ; i+8 <= len(s); i += 8 {
-		d, ok := parse8Digits(binary.LittleEndian.Uint64(s[i:]))
-		if !ok {
-			return 0, false
-		}
-		v = v*100_000_000 + d
-	}
-	return v, true
+	mid, okMid := parse8Digits(le.Uint64(s[n-16:]))
+	head, okHead := parse8Digits(headWord(s, n-16))
+	return head*1e16 + mid*1e8 + last, ok && okMid && okHead
+}
+
+// headWord returns the first h (1..8) digits of s, which holds at least eight bytes, as a
+// word of eight digits for parse8Digits: the first eight bytes shifted so only those digits
+// remain, '0'-filled in front.
+func headWord(s []byte, h int) uint64 {
+	sh := 8 * uint(8-h)
+	return binary.LittleEndian.Uint64(s)<<sh | zeroDigits>>(64-sh)
 }
 
 // zeroDigits is '0' in every byte of a word.
