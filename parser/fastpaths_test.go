@@ -4,6 +4,7 @@ package parser
 // the standard library.
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
@@ -213,6 +214,58 @@ func TestParseDec128AgainstBig(t *testing.T) {
 				b[r.IntN(n)] = "/:a \x00\xff9"[r.IntN(7)]
 			}
 			check(string(b))
+		}
+	}
+}
+
+// hexWord against hexTable for every byte value in every lane, and parseHex64 / parseHex128 /
+// allHex against strconv and byte loops on random input.
+func TestHexWordAgainstByteLoops(t *testing.T) {
+	for lane := 0; lane < 8; lane++ {
+		for c := 0; c < 256; c++ {
+			w := []byte("0123abcD")
+			w[lane] = byte(c)
+			v, ok := hexWord(binary.LittleEndian.Uint64(w))
+			if ok != isHexByte(byte(c)) {
+				t.Fatalf("hexWord(%q) ok = %v", w, ok)
+			}
+			if want, err := strconv.ParseUint(string(w), 16, 32); ok && (err != nil || uint32(want) != v) {
+				t.Fatalf("hexWord(%q) = %#x, want %#x", w, v, want)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []byte("0123456789abcdefABCDEFgG/:@`\x00\xb0")
+	for n := 0; n < 50000; n++ {
+		b := make([]byte, r.IntN(34))
+		for i := range b {
+			if r.IntN(20) == 0 {
+				b[i] = alphabet[16+r.IntN(len(alphabet)-16)]
+			} else {
+				b[i] = alphabet[r.IntN(22)]
+			}
+		}
+		hex := len(b) > 0
+		for _, c := range b {
+			hex = hex && isHexByte(c)
+		}
+		if got := allHex(b); got != hex {
+			t.Fatalf("allHex(%q) = %v", b, got)
+		}
+		if len(b) <= 16 {
+			v, ok := parseHex64(b)
+			want, err := strconv.ParseUint(string(b), 16, 64)
+			if ok != hex || ok && (err != nil || v != want) {
+				t.Fatalf("parseHex64(%q) = %#x, %v; want %#x, %v", b, v, ok, want, hex)
+			}
+		}
+		if len(b) > 16 && len(b) <= 32 {
+			id, ok := parseHex128(b)
+			hi, errHi := strconv.ParseUint(string(b[:len(b)-16]), 16, 64)
+			lo, errLo := strconv.ParseUint(string(b[len(b)-16:]), 16, 64)
+			if ok != hex || ok && (errHi != nil || errLo != nil || id != (traceID{hi, lo})) {
+				t.Fatalf("parseHex128(%q) = %+v, %v", b, id, ok)
+			}
 		}
 	}
 }

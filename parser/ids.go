@@ -43,6 +43,11 @@ func hexVal(c byte) (uint64, bool) {
 
 // parseHex64 reads 1..16 hex digits.
 func parseHex64(s []byte) (uint64, bool) {
+	if len(s) == 16 { // the usual length: two words
+		hi, ok1 := hexWord(binary.LittleEndian.Uint64(s))
+		lo, ok2 := hexWord(binary.LittleEndian.Uint64(s[8:]))
+		return uint64(hi)<<32 | uint64(lo), ok1 && ok2
+	}
 	if len(s) == 0 || len(s) > 16 {
 		return 0, false
 	}
@@ -55,6 +60,26 @@ func parseHex64(s []byte) (uint64, bool) {
 		v = v<<4 | uint64(d)
 	}
 	return v, true
+}
+
+// hexWord reads eight hex digits loaded little-endian (the first digit in the low byte), all
+// in parallel within the word, and reports whether all eight are hex digits.
+func hexWord(x uint64) (uint32, bool) {
+	ok := byteBetween(x, '0'-1, '9'+1)|byteBetween(x|lowBits*0x20, 'a'-1, 'f'+1) == highBits
+	n := x&(lowBits*0x0f) + x>>6&lowBits*9 // each byte's value: letters have bit 6 set, and 'a'&0xf is 1
+	n = (n<<4 | n>>8) & 0x00FF00FF00FF00FF // pairs of digits, the first one high
+	n = (n<<8 | n>>16) & 0x0000FFFF0000FFFF
+	n = n<<16 | n>>32
+	return uint32(n), ok
+}
+
+// byteBetween returns 0x80 in each byte b of x with lo < b < hi, and 0 in the others. Each
+// byte is computed from its own low seven bits, so no carry or borrow crosses bytes; it needs
+// 0 <= lo <= 127 and 0 <= hi <= 128.
+func byteBetween(x uint64, lo, hi uint64) uint64 {
+	const low7 = lowBits * 0x7f
+	x7 := x & low7
+	return (lowBits*(127+hi) - x7) & ^x & (x7 + lowBits*(127-lo)) & highBits
 }
 
 // parseHex128 reads 1..32 hex digits, left-padding to 128 bits.
@@ -210,6 +235,11 @@ func allDigits(s []byte) bool {
 func allHex(s []byte) bool {
 	if len(s) == 0 {
 		return false
+	}
+	for ; len(s) >= 8; s = s[8:] {
+		if _, ok := hexWord(binary.LittleEndian.Uint64(s)); !ok {
+			return false
+		}
 	}
 	for _, c := range s {
 		if hexTable[c] == 0xff {
