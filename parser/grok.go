@@ -176,7 +176,7 @@ func (sc *scan) runGrok(line []byte) {
 		nBefore := nIn
 		for in := 0; in < nBefore; in++ {
 			text := inputs[in]
-			if !r.pat.Match(text, caps) {
+			if !r.pat.MatchWith(&sc.grokMachine, text, caps) {
 				continue
 			}
 			for i, f := range r.fields {

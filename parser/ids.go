@@ -266,8 +266,10 @@ func parseTraceString(s []byte, r radix) (traceID, bool) {
 		return parseDec128(s)
 	}
 	// auto
-	if (len(s) == 16 || len(s) == 32) && allHex(s) {
-		return parseHex128(s)
+	if len(s) == 16 || len(s) == 32 {
+		if t, ok := parseHex128(s); ok {
+			return t, true
+		}
 	}
 	if len(s) < minAutoDecimalDigits {
 		return traceID{}, false
@@ -291,8 +293,10 @@ func parseSpanString(s []byte, r radix) (uint64, bool) {
 	case radixDecimal, radixDatadog:
 		return parseDec64(s)
 	}
-	if len(s) == 16 && allHex(s) {
-		return parseHex64(s)
+	if len(s) == 16 {
+		if v, ok := parseHex64(s); ok {
+			return v, true
+		}
 	}
 	if len(s) < minAutoDecimalDigits {
 		return 0, false

@@ -8,6 +8,7 @@ import (
 	"github.com/tinylib/msgp/msgp"
 
 	"github.com/tracelink/tracelink/internal/chunk"
+	"github.com/tracelink/tracelink/internal/grok"
 )
 
 // valKind is the type of a value found in the record.
@@ -63,22 +64,23 @@ type scan struct {
 	msgRank int  // lower is better; 0 = Message_Key match
 	msgJSON bool // the message held a JSON object that was scanned
 	// bit i: output key i already exists at the top level (it is rewritten in place)
-	present   uint16
-	memo      keyMemo // what the top-level keys mean
-	textMemo  keyMemo // what the keys of text lines mean
-	plan      plan    // what the rewrite writes
-	validated bool    // the record is known to be one well-formed map (see Scratch.Validated)
-	ddNested  bool    // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
-	path      [maxDepth][]byte
-	entries   []entry // the record's top-level entries, as offsets into it
-	merge     []byte  // Merge_Log: the lifted members, transcoded
-	rec       []byte  // the record being processed
-	unesc     []byte  // scratch for unescaped JSON strings
-	grokCaps  []int
-	grokVals  [numGrokFields]value
-	grokRadix [numGrokFields]radix
-	textLevel value
-	textTime  value
+	present     uint16
+	memo        keyMemo // what the top-level keys mean
+	textMemo    keyMemo // what the keys of text lines mean
+	plan        plan    // what the rewrite writes
+	validated   bool    // the record is known to be one well-formed map (see Scratch.Validated)
+	ddNested    bool    // a top-level "dd" map carries trace_id (Datadog: rewrite inside it)
+	path        [maxDepth][]byte
+	entries     []entry // the record's top-level entries, as offsets into it
+	merge       []byte  // Merge_Log: the lifted members, transcoded
+	rec         []byte  // the record being processed
+	unesc       []byte  // scratch for unescaped JSON strings
+	grokCaps    []int
+	grokMachine grok.Machine
+	grokVals    [numGrokFields]value
+	grokRadix   [numGrokFields]radix
+	textLevel   value
+	textTime    value
 }
 
 func (sc *scan) reset(cfg *config) {

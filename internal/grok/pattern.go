@@ -26,7 +26,7 @@ type Pattern struct {
 	fallback       *regexp.Regexp
 	fallbackGroups []int // fallback's group index of each named capture
 
-	machines sync.Pool // *machine: per-call backtracking state
+	machines sync.Pool // *Machine, for Match
 }
 
 // String returns the original grok expression.
@@ -49,14 +49,24 @@ func (p *Pattern) Syntax(i int) string { return p.syntaxes[i] }
 // 2*len(Names()). Match does not allocate, except on the rare lines where the
 // backtracker gives up and Go's regexp answers instead.
 func (p *Pattern) Match(line []byte, caps []int) bool {
+	m := p.machines.Get().(*Machine)
+	defer p.machines.Put(m)
+	return p.MatchWith(m, line, caps)
+}
+
+// Machine is the working memory of a match. Reusing one per goroutine with MatchWith saves
+// Match a pool round trip per line. The zero value is ready to use, for any Pattern; a
+// Machine must not be used by two goroutines at once.
+type Machine struct{ m machine }
+
+// MatchWith is Match with caller-owned working memory.
+func (p *Pattern) MatchWith(m *Machine, line []byte, caps []int) bool {
 	caps = caps[:2*len(p.names)]
 	for i := range caps {
 		caps[i] = -1
 	}
 	if p.prog != nil && len(line) < math.MaxInt32 {
-		m := p.machines.Get().(*machine)
-		matched, finished := m.search(p.prog, line, caps)
-		p.machines.Put(m)
+		matched, finished := m.m.search(p.prog, line, caps)
 		if finished {
 			return matched
 		}
@@ -104,7 +114,7 @@ func (l *Library) compile(expr string) (*Pattern, error) {
 	}
 
 	p := &Pattern{expr: expr, regex: regex, fallback: fallback}
-	p.machines.New = func() any { return new(machine) }
+	p.machines.New = func() any { return new(Machine) }
 	semanticOf := named.semanticOf()
 	capNames := tree.CapNames()
 	slotOf := make([]int, len(capNames)) // group index -> named capture index, -1 if unnamed
