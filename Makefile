@@ -25,7 +25,12 @@ RACE :=
 endif
 
 .DEFAULT_GOAL := build
-.PHONY: build run test bench pgo fuzz lint clean FORCE
+.PHONY: build run test e2e bench pgo fuzz lint clean FORCE
+
+# The real-host integration tests (internal/e2e) run Fluent Bit from FLUENT_BIT_BIN (else
+# fluent-bit on PATH) with the plugin built here; without a Fluent Bit they skip.
+E2E      := ./internal/e2e
+UNIT     = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
 
 ## build: the Fluent Bit plugin (build/out_tracelink.so) and the CLI (build/tracelink)
 build: $(PLUGIN) $(CLI)
@@ -49,14 +54,23 @@ run: $(CLI)
 	@$(CLI) -p format=datadog $(SAMPLES)
 	@$(CLI) -json -p format=datadog $(SAMPLES_JSON)
 
-## test: go vet, then every test under the race detector (the ABI harness included)
+## test: go vet, every unit test under the race detector (the ABI harness included), then
+## the integration tests in the real Fluent Bit (skipped, saying why, when there is none)
 test:
 ifneq ($(CGO_ON),1)
 	@echo "NOTE: cgo is off (no C compiler found): running without -race; the plugin package"
-	@echo "      is not built and the ABI harness test skips. Install gcc for the full run."
-endif
+	@echo "      is not built and the ABI harness and real-host tests skip. Install gcc for the full run."
 	$(GO) vet ./...
-	$(GO) test $(RACE) -count=1 ./...
+	$(GO) test -count=1 ./...
+else
+	$(GO) vet ./...
+	$(GO) test $(RACE) -count=1 $(UNIT)
+	$(MAKE) --no-print-directory e2e
+endif
+
+## e2e: only the integration tests in the real Fluent Bit (FLUENT_BIT_BIN), with the plugin built here
+e2e: $(PLUGIN)
+	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test $(RACE) -count=1 -timeout 15m -v $(E2E)
 
 ## bench: every benchmark, with allocations, built with the plugin's PGO profile
 bench:

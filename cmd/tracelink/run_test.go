@@ -351,7 +351,7 @@ func FuzzLinkInput(f *testing.F) {
 // their sink and Fluent Bit keys are ignored and both give the same output.
 func TestRunRepoConfigs(t *testing.T) {
 	env := func(k string) string {
-		if k == "PROJECT_ID" {
+		if k == "GOOGLE_CLOUD_PROJECT" {
 			return "demo-project"
 		}
 		return ""

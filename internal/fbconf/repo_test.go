@@ -10,7 +10,7 @@ import (
 // TestRepoConfigsAgree loads the repository's own fluent-bit.conf and fluent-bit.yaml: each
 // has exactly one tracelink output, with the same properties.
 func TestRepoConfigsAgree(t *testing.T) {
-	vars := env(map[string]string{"PROJECT_ID": "repo-project"})
+	vars := env(nil)
 	var props []map[string]string
 	for _, name := range []string{"fluent-bit.conf", "fluent-bit.yaml"} {
 		secs, err := LoadEnv(filepath.Join("..", "..", name), vars)
@@ -24,8 +24,8 @@ func TestRepoConfigsAgree(t *testing.T) {
 		for k, v := range secs[0].Props {
 			lower[strings.ToLower(k)] = v
 		}
-		if lower["project_id"] != "repo-project" {
-			t.Errorf("%s: project_id = %q, want ${PROJECT_ID} expanded", name, lower["project_id"])
+		if lower["spool_path"] == "" || lower["format"] == "" {
+			t.Errorf("%s: tracelink section %v lacks Format or Spool_Path", name, lower)
 		}
 		props = append(props, lower)
 	}

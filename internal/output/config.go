@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -43,8 +45,10 @@ var sinkProperties = []parser.Property{
 	{Name: "Self_Hostname", Default: "the host name", Accepted: "a host name (at most 255 bytes)", Doc: "The host name sent in the secure-forward handshake."},
 	{Name: "Tag_Prefix", Default: "traced.", Accepted: "a non-empty string", Doc: "Prefix added to the tag of the records sent back, so that this output's Match does not see them again."},
 	{Name: "Connect_Timeout", Default: "5s", Accepted: "a duration: 10 (seconds), 10s, 500ms, 1m; above 0", Doc: "Bound on connecting to the forward input (and the handshake)."},
-	{Name: "Ack_Timeout", Default: "10s", Accepted: "a duration: 10 (seconds), 10s, 500ms, 1m; above 0", Doc: "How long a flush waits for the forward input's ack before asking Fluent Bit to retry the chunk."},
-	{Name: "Max_Connections", Default: "2", Accepted: "1-1024", Doc: "Connections to the forward input kept open for concurrent flushes (match Workers)."},
+	{Name: "Ack_Timeout", Default: "30s", Accepted: "a duration: 10 (seconds), 10s, 500ms, 1m; above 0", Doc: "How long a sender waits for the forward input's ack of a message before it sends the batch again (a flush never waits for it)."},
+	{Name: "Max_Connections", Default: "2", Accepted: "1-1024", Doc: "Senders, each with its own connection to the forward input, delivering spooled batches in parallel."},
+	{Name: "Spool_Path", Default: "$TMPDIR/tracelink-spool (/tmp/tracelink-spool)", Accepted: "a directory path (created if missing)", Doc: "Where rewritten chunks wait for the forward input's ack, one subdirectory per instance (tracelink.0, ...). Put it on storage that outlives the process (a hostPath on Kubernetes): batches left by a restart or a hot reload are sent at the next start."},
+	{Name: "Spool_Limit", Default: "256M", Accepted: "a size: 100000, 500K, 256M, 1G; at least 1M", Doc: "Bound on the spool's bytes; when it is reached, flushes ask Fluent Bit to retry (backpressure) until senders drain it."},
 	{Name: "Stats_Interval", Default: "60s", Accepted: "a duration: 60 (seconds), 60s, 5m; 0 = off", Doc: "How often a summary of records, links and retries is logged."},
 }
 
@@ -68,6 +72,19 @@ type sinkConfig struct {
 	ackTimeout     time.Duration
 	maxConns       int
 	statsInterval  time.Duration
+	spoolPath      string
+	spoolLimit     int64
+}
+
+// Spool defaults and bounds.
+const (
+	defaultSpoolLimit = 256 << 20
+	minSpoolLimit     = 1 << 20
+)
+
+// spoolDir is the spool directory of instance name.
+func (c sinkConfig) spoolDir(name string) string {
+	return filepath.Join(c.spoolPath, name)
 }
 
 // propError builds the error for a bad property value, naming what is accepted.
@@ -104,7 +121,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	if c.connectTimeout, err = parseDuration("Connect_Timeout", get("Connect_Timeout"), 5*time.Second, false); err != nil {
 		return c, err
 	}
-	if c.ackTimeout, err = parseDuration("Ack_Timeout", get("Ack_Timeout"), 10*time.Second, false); err != nil {
+	if c.ackTimeout, err = parseDuration("Ack_Timeout", get("Ack_Timeout"), 30*time.Second, false); err != nil {
 		return c, err
 	}
 	if c.statsInterval, err = parseDuration("Stats_Interval", get("Stats_Interval"), 60*time.Second, true); err != nil {
@@ -144,12 +161,51 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 		c.network, c.address = "tcp", net.JoinHostPort(host, strconv.Itoa(port))
 	}
 
+	c.spoolPath = v("Spool_Path")
+	if c.spoolPath == "" {
+		c.spoolPath = filepath.Join(os.TempDir(), "tracelink-spool")
+	}
+	c.spoolLimit = defaultSpoolLimit
+	if s := v("Spool_Limit"); s != "" {
+		n, ok := parseSize(s)
+		if !ok || n < minSpoolLimit {
+			return c, propError("Spool_Limit", get("Spool_Limit"))
+		}
+		c.spoolLimit = n
+	}
+
 	c.sharedKey = get("Shared_Key")
 	c.selfHostname = v("Self_Hostname")
 	if len(c.selfHostname) > 255 {
 		return c, propError("Self_Hostname", c.selfHostname)
 	}
 	return c, nil
+}
+
+// parseSize reads a size the way Fluent Bit's size properties are written: bytes, or a
+// number with a K, M or G suffix (optionally followed by B), in powers of 1024.
+func parseSize(s string) (int64, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.TrimSuffix(s, "B")
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'K':
+			mult = 1 << 10
+		case 'M':
+			mult = 1 << 20
+		case 'G':
+			mult = 1 << 30
+		}
+		if mult > 1 {
+			s = s[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		return 0, false
+	}
+	return n * mult, true
 }
 
 // parseDuration reads a duration the way Fluent Bit's time properties are written: a bare

@@ -27,6 +27,7 @@ func FuzzFlush(f *testing.F) {
 		if got := in.Flush("app", data); got != FlushOK {
 			t.Fatalf("Flush = %d", got)
 		}
+		drain(t, in)
 		if st := in.Stats(); st.Panics != 0 {
 			t.Fatalf("processing panicked on %x", data)
 		}

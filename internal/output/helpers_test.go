@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward"
@@ -52,6 +53,12 @@ func noLookup(context.Context) (string, error) {
 func newTestInstance(t testing.TB, name string, props map[string]string, opts ...Option) (*Instance, *lockedBuffer) {
 	t.Helper()
 	logs := &lockedBuffer{}
+	if props == nil {
+		props = map[string]string{}
+	}
+	if getter(props)("Spool_Path") == "" {
+		props["Spool_Path"] = t.TempDir()
+	}
 	opts = append([]Option{WithProjectLookup(noLookup), WithParserOptions(parser.WithGetenv(func(string) string { return "" }))}, opts...)
 	in, err := New(name, getter(props), logs, opts...)
 	if err != nil {
@@ -59,6 +66,34 @@ func newTestInstance(t testing.TB, name string, props map[string]string, opts ..
 	}
 	t.Cleanup(func() { _ = in.Close() })
 	return in, logs
+}
+
+// drain waits until the instance's spool holds nothing: every batch acknowledged.
+func drain(t testing.TB, in *Instance) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := in.spool.Stats()
+		if st.Queued+st.InFlight == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the spool still holds %+v after 20s: %s", st, in.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// eventually polls cond until it holds, failing the test after 20s.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // expectedEntries is what Flush must send for data: every event rewritten by a Processor

@@ -1,7 +1,13 @@
 // Package output is everything the tracelink Fluent Bit output plugin does, in pure Go:
 // it validates an instance's properties, walks each chunk Fluent Bit flushes, rewrites
-// every record with the parser core, and sends the result back into Fluent Bit's
-// forward input (PackedForward with acks), or writes it as JSON lines (Emit stdout).
+// every record with the parser core, and either spools the result for delivery back into
+// Fluent Bit's forward input (PackedForward with acks, sent by background senders), or
+// writes it as JSON lines (Emit stdout).
+//
+// A flush never waits for the forward input: Fluent Bit may run it on the engine thread
+// that also serves that input, and pauses the input before draining outputs on shutdown
+// and hot reload (see internal/spool). It returns once the rewritten chunk is in the
+// spool; a batch is removed from the spool only once the forward input acked all of it.
 //
 // The cgo shim in plugin/ only converts arguments and calls New, Flush and Close.
 package output
@@ -21,6 +27,7 @@ import (
 	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward"
 	"github.com/tracelink/tracelink/internal/gcpproject"
+	"github.com/tracelink/tracelink/internal/spool"
 	"github.com/tracelink/tracelink/parser"
 )
 
@@ -28,7 +35,7 @@ import (
 const (
 	// FlushError makes Fluent Bit drop the chunk. Flush never returns it: data is not dropped.
 	FlushError = 0
-	// FlushOK means the chunk was delivered (acked by the forward input, or written).
+	// FlushOK means the chunk was taken: spooled for the forward input, or written.
 	FlushOK = 1
 	// FlushRetry makes Fluent Bit deliver the same chunk again later.
 	FlushRetry = 2
@@ -94,11 +101,16 @@ type Instance struct {
 	log  *logger
 	hook func()
 
-	send   sender    // Emit forward
-	stdout io.Writer // Emit stdout
+	send    sender       // Emit forward
+	spool   *spool.Spool // Emit forward: batches waiting for the forward input's ack
+	senders sync.WaitGroup
+	stdout  io.Writer // Emit stdout
 
 	ctx    context.Context // cancelled by Close: in-flight sends give up
 	cancel context.CancelFunc
+
+	lastSendLog atomic.Int64 // unix nanoseconds of the last failed-send log line
+	lastFullLog atomic.Int64 // unix nanoseconds of the last spool-full log line
 
 	buffers  sync.Pool // *flushBuffer
 	counters counters
@@ -196,8 +208,21 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 			return nil, fmt.Errorf("forward client for %s:%s: %w", cfg.network, cfg.address, err)
 		}
 		in.send = s
-		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, ack timeout %v, %d connections)",
-			cfg.network, cfg.address, cfg.tagPrefix, cfg.ackTimeout, cfg.maxConns)
+		sp, rec, err := spool.Open(cfg.spoolDir(name), cfg.spoolLimit)
+		if err != nil {
+			cancel()
+			_ = s.Close()
+			return nil, fmt.Errorf("property Spool_Path %q: %w", cfg.spoolPath, err)
+		}
+		in.spool = sp
+		for _, bad := range rec.Bad {
+			log.logf(levelError, "spool: a batch file failed its check and was set aside, not sent: %s", bad)
+		}
+		if rec.Batches > 0 {
+			log.logf(levelInfo, "spool: %d batches (%d bytes) left by the previous run are sent first", rec.Batches, rec.Bytes)
+		}
+		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, spool %s up to %d bytes, ack timeout %v, %d connections)",
+			cfg.network, cfg.address, cfg.tagPrefix, sp.Dir(), cfg.spoolLimit, cfg.ackTimeout, cfg.maxConns)
 	case emitStdout:
 		in.stdout = o.stdout
 		if in.stdout == nil {
@@ -215,6 +240,12 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 		log.logf(levelInfo, "loop guard: chunks whose tag starts with %q are dropped as already processed (Match is not visible to Go plugins); make sure Match does not cover them", cfg.tagPrefix)
 	}
 
+	if in.spool != nil {
+		for range cfg.maxConns {
+			in.senders.Add(1)
+			go in.sendLoop()
+		}
+	}
 	if cfg.statsInterval > 0 {
 		in.stopStats = make(chan struct{})
 		in.statsDone = make(chan struct{})
@@ -246,9 +277,10 @@ func (in *Instance) Name() string { return in.name }
 // Stats returns a snapshot of the instance's counters.
 func (in *Instance) Stats() Stats { return in.counters.snapshot() }
 
-// Flush processes one chunk flushed by Fluent Bit for tag and delivers it. It returns
-// FlushOK once the forward input acked the rewritten chunk (or, for Emit stdout, once the
-// lines are written), FlushRetry on any delivery error. data is only read during the call.
+// Flush processes one chunk flushed by Fluent Bit for tag and takes it. It returns
+// FlushOK once the rewritten chunk is in the spool (or, for Emit stdout, once the lines
+// are written), FlushRetry when the spool is full or cannot be written. It never waits
+// for the forward input. data is only read during the call.
 func (in *Instance) Flush(tag string, data []byte) int {
 	if in.cfg.emit == emitStdout {
 		return in.flushStdout(tag, data)
@@ -256,57 +288,146 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	if strings.HasPrefix(tag, in.cfg.tagPrefix) {
 		return in.loopDrop(tag)
 	}
+	if in.ctx.Err() != nil {
+		return FlushRetry
+	}
 	fb := in.buffers.Get().(*flushBuffer)
 	defer in.putBuffer(fb)
 
 	var fc flushCounts
 	entries, count := in.rewrite(fb, data, &fc)
-
-	err := in.sendSplit(in.cfg.tagPrefix+tag, entries, count)
-	if err != nil {
+	if count == 0 {
+		return FlushOK // nothing to deliver
+	}
+	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries); err != nil {
 		in.counters.retries.Add(1)
-		in.log.logf(levelError, "could not deliver %d events (tag %q) to %s:%s, Fluent Bit will retry the chunk: %v",
-			count, tag, in.cfg.network, in.cfg.address, err)
+		if errors.Is(err, spool.ErrFull) {
+			if in.logEvery(&in.lastFullLog, warnEvery) {
+				st := in.spool.Stats()
+				in.log.logf(levelWarn, "spool full (%d bytes in %d batches, Spool_Limit %d): the forward input at %s:%s is not keeping up or not acknowledging; Fluent Bit will retry the chunk (%d retries so far)",
+					st.Bytes, st.Queued+st.InFlight, in.cfg.spoolLimit, in.cfg.network, in.cfg.address, in.counters.retries.Load())
+			}
+			return FlushRetry
+		}
+		in.log.logf(levelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
 		return FlushRetry
 	}
 	in.counters.delivered(&fc)
 	return FlushOK
 }
 
-// maxMessageBytes keeps every Forward message well under in_forward's default
-// buffer_max_size (6,144,000 bytes), which refuses larger messages without an ack: a chunk
-// that grew past it in the rewrite would otherwise be retried forever.
-const maxMessageBytes = 4 << 20
+// warnEvery bounds how often the spool-full and send-failure lines are logged.
+const warnEvery = 30 * time.Second
 
-// sendSplit sends entries as one message, or as several at event boundaries when they are
-// larger than maxMessageBytes. It succeeds only when every message was acknowledged; a
-// retry then re-sends the whole chunk (at-least-once).
-func (in *Instance) sendSplit(tag string, entries []byte, count int) error {
+// logEvery reports whether a rate-limited line may be logged now, and notes it.
+func (in *Instance) logEvery(last *atomic.Int64, every time.Duration) bool {
+	now := time.Now().UnixNano()
+	l := last.Load()
+	return now-l >= int64(every) && last.CompareAndSwap(l, now)
+}
+
+// quietFailures is how long a sender's attempts may keep failing before it warns: a
+// shutdown or a hot reload pauses the forward input for about a second before it stops
+// the instance, and the batches in flight then are simply sent at the next start.
+const quietFailures = 3 * time.Second
+
+// Bounds of the sender's wait between two attempts at an undelivered batch.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 5 * time.Second
+)
+
+// sendLoop delivers spooled batches, oldest first, until Close. A batch that could not
+// be delivered goes back to the front of the queue and is tried again after a pause that
+// doubles up to maxBackoff; it is removed only once every part of it was acknowledged.
+func (in *Instance) sendLoop() {
+	defer in.senders.Done()
+	var buf []byte
+	backoff := time.Duration(0)
+	var failingSince time.Time // start of the current run of failed attempts
+	for {
+		b, err := in.spool.Next(in.ctx.Done())
+		if b == nil || err != nil {
+			return
+		}
+		entries, err := in.spool.Read(b, &buf)
+		if err == nil {
+			err = in.sendBatch(b, entries)
+		}
+		if err != nil {
+			closing := in.ctx.Err() != nil
+			if !closing {
+				in.counters.sendRetries.Add(1)
+				if failingSince.IsZero() {
+					failingSince = time.Now()
+				}
+				// A shutdown or hot reload pauses the forward input before it stops this
+				// instance: failures shorter than that are not worth a warning.
+				if time.Since(failingSince) >= quietFailures && in.logEvery(&in.lastSendLog, warnEvery) {
+					in.log.logf(levelWarn, "could not deliver %d events (tag %q) to %s:%s, retrying (%d attempts failed so far): %v",
+						b.Count, b.Tag, in.cfg.network, in.cfg.address, in.counters.sendRetries.Load(), err)
+				}
+			}
+			in.spool.Requeue(b) // another sender may take b from here on
+			if closing {
+				return // the batch stays spooled for the next instance
+			}
+			backoff = min(max(2*backoff, minBackoff), maxBackoff)
+			select {
+			case <-time.After(backoff):
+			case <-in.ctx.Done():
+				return
+			}
+			continue
+		}
+		backoff, failingSince = 0, time.Time{}
+		if err := in.spool.Done(b); err != nil {
+			in.log.logf(levelError, "%v", err)
+		}
+		in.counters.acked.Add(uint64(b.Count))
+	}
+}
+
+// maxMessageBytes bounds one Forward message. in_forward re-reads a message from its
+// first byte each time more of it arrives, so its cost grows with the message's size;
+// it also refuses, without an ack, a message above its buffer_max_size (6,144,000 bytes
+// by default). A larger batch is sent as several messages, split at event boundaries.
+const maxMessageBytes = 256 << 10
+
+// sendBatch sends b's entries from b.Sent on, as messages of at most maxMessageBytes
+// (an event larger than that goes alone). Each acknowledged message moves b.Sent, so a
+// retry resumes after what was delivered.
+func (in *Instance) sendBatch(b *spool.Batch, entries []byte) error {
 	send := func(part []byte, n int) error {
 		ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
 		defer cancel()
-		return in.send.Send(ctx, tag, part, n)
+		return in.send.Send(ctx, b.Tag, part, n)
 	}
-	if len(entries) <= maxMessageBytes {
-		return send(entries, count)
+	rest := entries[b.Sent:]
+	if len(rest) <= maxMessageBytes && b.Sent == 0 {
+		return send(rest, b.Count)
 	}
-	w := chunk.NewWalker(entries)
+	w := chunk.NewWalker(rest)
 	var ev chunk.Event
 	start, n := 0, 0
 	for w.Next(&ev) {
 		if n > 0 && ev.Offset+len(ev.Raw)-start > maxMessageBytes {
-			if err := send(entries[start:ev.Offset], n); err != nil {
+			if err := send(rest[start:ev.Offset], n); err != nil {
 				return err
 			}
+			b.Sent += ev.Offset - start
 			start, n = ev.Offset, 0
 		}
 		n++
 	}
 	if w.Err() != nil {
-		// Not walkable (a malformed chunk passed on as is): one message, as it came.
-		return send(entries[start:], count)
+		n++ // a malformed tail passed on as it came, in the last message
 	}
-	return send(entries[start:], n)
+	if err := send(rest[start:], n); err != nil {
+		return err
+	}
+	b.Sent = len(entries)
+	return nil
 }
 
 func (in *Instance) putBuffer(fb *flushBuffer) {
@@ -428,9 +549,10 @@ func (in *Instance) statsLoop(interval time.Duration) {
 	}
 }
 
-// Close stops the instance: in-flight sends are abandoned (their flushes return
-// FlushRetry), the connections are closed, and a final summary is logged. Later flushes
-// return FlushRetry. Close is idempotent.
+// Close stops the instance without waiting for the forward input: in-flight sends are
+// abandoned, and what they carried stays in the spool for the next instance that opens it
+// (after a hot reload or a restart). The connections are closed and a final summary is
+// logged. Later flushes return FlushRetry. Close is idempotent.
 func (in *Instance) Close() error {
 	in.closeOnce.Do(func() {
 		in.cancel()
@@ -438,10 +560,21 @@ func (in *Instance) Close() error {
 			close(in.stopStats)
 			<-in.statsDone
 		}
+		var left spool.Stats
+		if in.spool != nil {
+			in.senders.Wait()
+			left = in.spool.Stats()
+			if err := in.spool.Close(); err != nil {
+				in.closeErr = fmt.Errorf("output %s: %w", in.name, err)
+			}
+		}
 		if in.send != nil {
 			if err := in.send.Close(); err != nil && !errors.Is(err, forward.ErrClosed) {
 				in.closeErr = fmt.Errorf("output %s: closing the forward client: %w", in.name, err)
 			}
+		}
+		if left.Queued+left.InFlight > 0 {
+			in.log.logf(levelInfo, "spool: %d batches (%d bytes) not yet acknowledged stay in %s for the next start", left.Queued+left.InFlight, left.Bytes, in.spool.Dir())
 		}
 		in.log.logf(levelInfo, "exit: %s", in.Stats())
 	})

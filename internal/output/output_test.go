@@ -116,6 +116,7 @@ func TestFlushDeliversEveryRecordOnce(t *testing.T) {
 			if got := in.Flush("kube.app", tc.data); got != FlushOK {
 				t.Fatalf("Flush = %d, want FLB_OK", got)
 			}
+			drain(t, in)
 			msgs := srv.Messages()
 			if len(msgs) != 1 || !msgs[0].Acked {
 				t.Fatalf("receiver got %d messages (%+v), want 1 acked", len(msgs), msgs)
@@ -151,8 +152,8 @@ func TestFlushDeliversEveryRecordOnce(t *testing.T) {
 			}
 			st := in.Stats()
 			wantRecords := uint64(len(seen))
-			if st.Records != wantRecords || st.Chunks != 1 || st.Retries != 0 {
-				t.Errorf("stats %s, want records=%d chunks=1 retries=0", st, wantRecords)
+			if st.Records != wantRecords || st.Chunks != 1 || st.Retries != 0 || st.Acked != uint64(len(got)) {
+				t.Errorf("stats %s, want records=%d chunks=1 retries=0 acked_events=%d", st, wantRecords, len(got))
 			}
 		})
 	}
@@ -163,38 +164,53 @@ func TestFlushDropMidChunkRetriesThenDelivers(t *testing.T) {
 	props := unixProps(srv, "Ack_Timeout", "2s")
 	in, logs := newTestInstance(t, "tracelink.0", props)
 	data := outputtest.Chunk(outputtest.V2, 0, 20)
-	if got := in.Flush("app", data); got != FlushRetry {
-		t.Fatalf("Flush with the receiver dropping mid-chunk = %d, want FLB_RETRY", got)
+	if got := in.Flush("app", data); got != FlushOK {
+		t.Fatalf("Flush with the receiver dropping mid-chunk = %d, want FLB_OK (spooled)", got)
 	}
-	if !strings.Contains(logs.String(), "Fluent Bit will retry the chunk") {
-		t.Errorf("the send error was not logged:\n%s", logs)
+	eventually(t, "a failed send is logged", func() bool { return strings.Contains(logs.String(), "could not deliver 20 events") })
+	if st := in.Stats(); st.Acked != 0 || st.SendRetries == 0 {
+		t.Errorf("stats %s, want acked_events=0 and send_retries>0 while the receiver drops", st)
 	}
 	srv.SetBehavior(forwardtest.Ack)
-	if got := in.Flush("app", data); got != FlushOK {
-		t.Fatalf("retried Flush = %d, want FLB_OK", got)
-	}
+	drain(t, in)
 	sameEntries(t, receivedEntries(t, srv, "traced.app"), expectedEntries(t, props, data))
-	if st := in.Stats(); st.Retries != 1 || st.Chunks != 1 || st.Records != 20 {
-		t.Errorf("stats %s, want retries=1 chunks=1 records=20", st)
+	if st := in.Stats(); st.Retries != 0 || st.Chunks != 1 || st.Records != 20 || st.Acked != 20 {
+		t.Errorf("stats %s, want retries=0 chunks=1 records=20 acked_events=20", st)
 	}
 }
 
-func TestFlushNeverAckRetries(t *testing.T) {
-	srv := forwardtest.NewUnix(t, forwardtest.WithBehavior(forwardtest.NeverAck))
-	in, _ := newTestInstance(t, "tracelink.0", unixProps(srv, "Ack_Timeout", "200ms"))
-	if got := in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 3)); got != FlushRetry {
-		t.Fatalf("Flush without an ack = %d, want FLB_RETRY", got)
-	}
-	if st := in.Stats(); st.Retries != 1 || st.Records != 0 {
-		t.Errorf("stats %s, want retries=1 and nothing counted as delivered", st)
-	}
-}
+// A batch the receiver never acknowledges stays in the spool through Close, and the next
+// instance opening the same spool (a restart, or a hot reload) delivers it.
+func TestUnackedBatchSurvivesRestart(t *testing.T) {
+	for _, b := range []forwardtest.Behavior{forwardtest.NeverAck, forwardtest.WrongAck} {
+		t.Run(b.String(), func(t *testing.T) {
+			srv := forwardtest.NewUnix(t, forwardtest.WithBehavior(b))
+			props := unixProps(srv, "Ack_Timeout", "200ms", "Spool_Path", t.TempDir())
+			in, logs := newTestInstance(t, "tracelink.0", props)
+			data := outputtest.Chunk(outputtest.V1, 0, 3)
+			if got := in.Flush("app", data); got != FlushOK {
+				t.Fatalf("Flush = %d, want FLB_OK (spooled)", got)
+			}
+			eventually(t, "a send attempt fails", func() bool { return in.Stats().SendRetries > 0 })
+			if err := in.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(logs.String(), "not yet acknowledged stay in") {
+				t.Errorf("Close did not report the batch left in the spool:\n%s", logs)
+			}
+			if st := in.Stats(); st.Acked != 0 {
+				t.Errorf("stats %s: nothing was acknowledged", st)
+			}
 
-func TestFlushWrongAckRetries(t *testing.T) {
-	srv := forwardtest.NewUnix(t, forwardtest.WithBehavior(forwardtest.WrongAck))
-	in, _ := newTestInstance(t, "tracelink.0", unixProps(srv, "Ack_Timeout", "1s"))
-	if got := in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 3)); got != FlushRetry {
-		t.Fatalf("Flush with a wrong ack = %d, want FLB_RETRY", got)
+			srv2 := forwardtest.NewUnix(t)
+			props2 := unixProps(srv2, "Spool_Path", props["Spool_Path"])
+			in2, logs2 := newTestInstance(t, "tracelink.0", props2)
+			drain(t, in2)
+			sameEntries(t, receivedEntries(t, srv2, "traced.app"), expectedEntries(t, props, data))
+			if !strings.Contains(logs2.String(), "1 batches") {
+				t.Errorf("the new instance did not report the recovered batch:\n%s", logs2)
+			}
+		})
 	}
 }
 
@@ -209,17 +225,42 @@ func TestReceiverRestartLosesNothing(t *testing.T) {
 	if got := in.Flush("app", first); got != FlushOK {
 		t.Fatalf("first Flush = %d", got)
 	}
+	drain(t, in)
 	srv.Close() // the receiver is killed: the open connection and the socket go away
-	if got := in.Flush("app", second); got != FlushRetry {
-		t.Fatalf("Flush with the receiver down = %d, want FLB_RETRY", got)
-	}
-	srv2 := forwardtest.NewUnix(t, forwardtest.WithUnixPath(path))
 	if got := in.Flush("app", second); got != FlushOK {
-		t.Fatalf("Flush after the receiver restarted = %d, want FLB_OK", got)
+		t.Fatalf("Flush with the receiver down = %d, want FLB_OK (spooled)", got)
 	}
+	eventually(t, "a send to the dead receiver fails", func() bool { return in.Stats().SendRetries > 0 })
+	srv2 := forwardtest.NewUnix(t, forwardtest.WithUnixPath(path))
+	drain(t, in)
 	all := append(receivedEntries(t, srv, "traced.app"), receivedEntries(t, srv2, "traced.app")...)
 	want := append(expectedEntries(t, props, first), expectedEntries(t, props, second)...)
 	sameEntries(t, all, want)
+}
+
+// A receiver that stops acknowledging fills the spool to Spool_Limit; then flushes ask
+// Fluent Bit to retry, and the spool does not grow past its limit.
+func TestSpoolFullRetries(t *testing.T) {
+	srv := forwardtest.NewUnix(t, forwardtest.WithBehavior(forwardtest.NeverAck))
+	props := unixProps(srv, "Ack_Timeout", "10s", "Spool_Limit", "1M")
+	in, logs := newTestInstance(t, "tracelink.0", props)
+	data := outputtest.Chunk(outputtest.V1, 0, 500) // ~200 KiB
+	codes := map[int]int{}
+	for range 10 {
+		codes[in.Flush("app", data)]++
+	}
+	if codes[FlushOK] == 0 || codes[FlushRetry] == 0 {
+		t.Fatalf("flush answers %v, want some FLB_OK then FLB_RETRY once the spool is full", codes)
+	}
+	if st := in.spool.Stats(); st.Bytes > 1<<20 {
+		t.Errorf("spool holds %d bytes, over Spool_Limit 1M", st.Bytes)
+	}
+	if !strings.Contains(logs.String(), "spool full") {
+		t.Errorf("spool full not logged:\n%s", logs)
+	}
+	if st := in.Stats(); st.Retries != uint64(codes[FlushRetry]) {
+		t.Errorf("stats %s, want retries=%d", st, codes[FlushRetry])
+	}
 }
 
 func TestConcurrentFlushesTwoInstances(t *testing.T) {
@@ -259,6 +300,8 @@ func TestConcurrentFlushesTwoInstances(t *testing.T) {
 			t.Fatalf("a concurrent Flush returned %d", c)
 		}
 	}
+	drain(t, inA)
+	drain(t, inB)
 	check := func(srv *forwardtest.Server, prefix string, parity int) {
 		seen := map[int]int{}
 		for _, m := range srv.Messages() {
@@ -315,6 +358,9 @@ func TestConfigErrors(t *testing.T) {
 		{"Max_Connections", "2000", "1-1024"},
 		{"Max_Connections", "two", "1-1024"},
 		{"Stats_Interval", "-5", "0 = off"},
+		{"Spool_Limit", "10K", "at least 1M"},
+		{"Spool_Limit", "lots", "a size"},
+		{"Spool_Path", "/dev/null/x", "Spool_Path"},
 		{"Stats_Interval", "1x", "0 = off"},
 		{"Self_Hostname", strings.Repeat("h", 256), "255 bytes"},
 		{"Format", "splunk", "stackdriver, datadog, otel"},
@@ -360,7 +406,8 @@ func TestConfigAccepted(t *testing.T) {
 	}{
 		{"defaults", nil, func(c sinkConfig) bool {
 			return c.emit == emitForward && c.network == "tcp" && c.address == "127.0.0.1:24224" && c.tagPrefix == "traced." &&
-				c.connectTimeout.String() == "5s" && c.ackTimeout.String() == "10s" && c.maxConns == 2 && c.statsInterval.String() == "1m0s"
+				c.connectTimeout.String() == "5s" && c.ackTimeout.String() == "30s" && c.maxConns == 2 && c.statsInterval.String() == "1m0s" &&
+				c.spoolLimit == 256<<20 && c.spoolPath != ""
 		}},
 		{"unix", map[string]string{"unix_path": "/run/fb.sock"}, func(c sinkConfig) bool { return c.network == "unix" && c.address == "/run/fb.sock" }},
 		{"tcp ipv6", map[string]string{"Forward_Host": "::1", "Forward_Port": "24225"}, func(c sinkConfig) bool { return c.address == "[::1]:24225" }},
@@ -371,6 +418,10 @@ func TestConfigAccepted(t *testing.T) {
 			return c.ackTimeout.String() == "500ms" && c.statsInterval.String() == "1m0s"
 		}},
 		{"stats off", map[string]string{"Stats_Interval": "0"}, func(c sinkConfig) bool { return c.statsInterval == 0 }},
+		{"spool", map[string]string{"Spool_Path": "/var/lib/tl", "Spool_Limit": "1G"}, func(c sinkConfig) bool {
+			return c.spoolDir("tracelink.2") == "/var/lib/tl/tracelink.2" && c.spoolLimit == 1<<30
+		}},
+		{"spool size forms", map[string]string{"Spool_Limit": "512mb"}, func(c sinkConfig) bool { return c.spoolLimit == 512<<20 }},
 		{"stdout", map[string]string{"Emit": "STDOUT"}, func(c sinkConfig) bool { return c.emit == emitStdout }},
 		{"secure", map[string]string{"Shared_Key": "s3cret", "Self_Hostname": "node-1"}, func(c sinkConfig) bool {
 			return c.sharedKey == "s3cret" && c.selfHostname == "node-1"
@@ -455,8 +506,12 @@ func TestLoopGuardAtRuntime(t *testing.T) {
 	if n := strings.Count(logs.String(), "[error] [output:tracelink:tracelink.0] loop:"); n != 1 {
 		t.Errorf("loop error logged %d times in a minute, want once:\n%s", n, logs)
 	}
-	if got := in.Flush("kube.app", data); got != FlushOK || len(cs.messages()) != 1 {
-		t.Errorf("a normal tag after the loop: Flush = %d, %d messages", got, len(cs.messages()))
+	if got := in.Flush("kube.app", data); got != FlushOK {
+		t.Errorf("a normal tag after the loop: Flush = %d", got)
+	}
+	drain(t, in)
+	if n := len(cs.messages()); n != 1 {
+		t.Errorf("a normal tag after the loop: %d messages, want 1", n)
 	}
 }
 
@@ -480,6 +535,7 @@ func TestPanicSendsChunkUnchanged(t *testing.T) {
 			t.Fatalf("Flush after a panic = %d, want FLB_OK", got)
 		}
 	}
+	drain(t, in)
 	msgs := srv.Messages()
 	if len(msgs) != 2 {
 		t.Fatalf("got %d messages, want 2", len(msgs))
@@ -509,6 +565,7 @@ func TestMalformedChunkSentUnchanged(t *testing.T) {
 	if got := in.Flush("app", data); got != FlushOK {
 		t.Fatalf("Flush = %d", got)
 	}
+	drain(t, in)
 	msgs := cs.messages()
 	if len(msgs) != 1 || !bytes.Equal(msgs[0].entries, data) || msgs[0].count != 4 {
 		t.Fatalf("sent %+v, want the chunk unchanged with 4 events", msgs)
@@ -521,14 +578,19 @@ func TestMalformedChunkSentUnchanged(t *testing.T) {
 	}
 }
 
-func TestSendErrorRetries(t *testing.T) {
+func TestSendErrorIsRetriedByTheSender(t *testing.T) {
 	cs := &captureSender{fail: errors.New("boom")}
 	in, logs := newTestInstance(t, "tracelink.0", map[string]string{"Format": "datadog", "Stats_Interval": "0"}, withSender(cs))
-	if got := in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 2)); got != FlushRetry {
-		t.Fatalf("Flush = %d, want FLB_RETRY", got)
+	if got := in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 2)); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK (spooled)", got)
 	}
-	if !strings.Contains(logs.String(), "boom") {
-		t.Errorf("the send error was not logged:\n%s", logs)
+	eventually(t, "the send error is logged", func() bool { return strings.Contains(logs.String(), "boom") })
+	cs.mu.Lock()
+	cs.fail = nil
+	cs.mu.Unlock()
+	drain(t, in)
+	if n := len(cs.messages()); n != 1 {
+		t.Errorf("%d messages once the sender recovered, want 1", n)
 	}
 }
 
@@ -610,6 +672,7 @@ func TestLogLines(t *testing.T) {
 	srv := forwardtest.NewUnix(t)
 	in, logs := newTestInstance(t, "tracelink.7", unixProps(srv))
 	in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 2))
+	drain(t, in)
 	if err := in.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -634,7 +697,7 @@ func TestStatsString(t *testing.T) {
 	s.Records, s.Chunks = 10, 2
 	s.Linked[parser.SourceDatadog] = 4
 	s.Linked[parser.SourceTraceparent] = 3
-	want := "records=10 linked=7 (datadog=4 w3c=3) invalid=0 unchanged=0 chunks=2 retries=0 loop_drops=0 malformed_chunks=0 panics=0"
+	want := "records=10 linked=7 (datadog=4 w3c=3) invalid=0 unchanged=0 chunks=2 retries=0 acked_events=0 send_retries=0 loop_drops=0 malformed_chunks=0 panics=0"
 	if got := s.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
@@ -701,6 +764,7 @@ func TestFlushSplitsLargeChunks(t *testing.T) {
 	if got := in.Flush("kube.app", data); got != FlushOK {
 		t.Fatalf("Flush = %d, want FLB_OK", got)
 	}
+	drain(t, in)
 	msgs := srv.Messages()
 	if len(msgs) < 2 {
 		t.Fatalf("got %d messages, want the chunk split in several", len(msgs))

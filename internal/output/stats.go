@@ -8,7 +8,8 @@ import (
 )
 
 // Stats is a snapshot of an instance's counters since it started. Records are counted
-// once delivered (acked, or written for Emit stdout), so a retried chunk counts once.
+// once their chunk was taken (spooled, or written for Emit stdout), so a retried chunk
+// counts once; Acked counts events as the forward input acknowledges them.
 type Stats struct {
 	// Records is the number of log records delivered (group markers excluded).
 	Records uint64
@@ -20,8 +21,12 @@ type Stats struct {
 	Unchanged uint64
 	// Chunks counts flushes that completed with FLB_OK.
 	Chunks uint64
-	// Retries counts flushes answered with FLB_RETRY.
+	// Retries counts flushes answered with FLB_RETRY (spool full or not writable).
 	Retries uint64
+	// Acked counts the events the forward input acknowledged (from the spool).
+	Acked uint64
+	// SendRetries counts failed attempts at delivering a spooled batch (each retried).
+	SendRetries uint64
 	// LoopDrops counts flushes refused by the loop guard (tag already prefixed).
 	LoopDrops uint64
 	// Malformed counts chunks the walker rejected, passed on unchanged.
@@ -69,6 +74,7 @@ func (s Stats) String() string {
 		v uint64
 	}{
 		{"invalid", s.Invalid}, {"unchanged", s.Unchanged}, {"chunks", s.Chunks}, {"retries", s.Retries},
+		{"acked_events", s.Acked}, {"send_retries", s.SendRetries},
 		{"loop_drops", s.LoopDrops}, {"malformed_chunks", s.Malformed}, {"panics", s.Panics},
 	} {
 		b = append(b, ' ')
@@ -83,6 +89,7 @@ func (s Stats) String() string {
 type counters struct {
 	records, invalid, unchanged atomic.Uint64
 	chunks, retries, loopDrops  atomic.Uint64
+	acked, sendRetries          atomic.Uint64
 	malformed, panics           atomic.Uint64
 	linked                      [parser.NumSources]atomic.Uint64
 }
@@ -117,6 +124,7 @@ func (c *counters) snapshot() Stats {
 		Records: c.records.Load(), Invalid: c.invalid.Load(), Unchanged: c.unchanged.Load(),
 		Chunks: c.chunks.Load(), Retries: c.retries.Load(), LoopDrops: c.loopDrops.Load(),
 		Malformed: c.malformed.Load(), Panics: c.panics.Load(),
+		Acked: c.acked.Load(), SendRetries: c.sendRetries.Load(),
 	}
 	for i := range c.linked {
 		s.Linked[i] = c.linked[i].Load()

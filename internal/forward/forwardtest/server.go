@@ -84,6 +84,7 @@ type config struct {
 	sharedKey string
 	unixPath  string
 	discard   bool
+	handler   func(Message)
 }
 
 // WithBehavior sets the initial behaviour (default Ack).
@@ -104,6 +105,12 @@ func WithUnixPath(path string) Option { return func(c *config) { c.unixPath = pa
 // keeping them (Messages stays empty, Received counts them); for benchmarks.
 func WithoutRecording() Option { return func(c *config) { c.discard = true } }
 
+// WithHandler calls h with every decoded message, entries included, before the message
+// is acknowledged; with WithoutRecording the server keeps nothing itself. h must be safe
+// for concurrent calls (one per connection) and must not keep msg.Entries' slices past
+// the call... they are copies, so it may.
+func WithHandler(h func(Message)) Option { return func(c *config) { c.handler = h } }
+
 // Server is a running in-test forward receiver.
 type Server struct {
 	t         testing.TB
@@ -112,6 +119,7 @@ type Server struct {
 	addr      string
 	sharedKey string
 	discard   bool
+	handler   func(Message)
 
 	behavior atomic.Int64
 	delay    atomic.Int64
@@ -168,6 +176,25 @@ func NewTCP(t testing.TB, opts ...Option) *Server {
 	return start(t, ln, "tcp", ln.Addr().String(), cfg)
 }
 
+// NewTCPAt starts a server on the TCP address addr (host:port), to restart a server on
+// the port of one that was closed; t.Cleanup closes it.
+func NewTCPAt(t testing.TB, addr string, opts ...Option) *Server {
+	t.Helper()
+	cfg := newConfig(opts)
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger for a moment after Close
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("forwardtest: listen on tcp %s: %v", addr, err)
+	}
+	return start(t, ln, "tcp", ln.Addr().String(), cfg)
+}
+
 func newConfig(opts []Option) config {
 	cfg := config{behavior: Ack, delay: 100 * time.Millisecond}
 	for _, o := range opts {
@@ -184,6 +211,7 @@ func start(t testing.TB, ln net.Listener, network, addr string, cfg config) *Ser
 		addr:      addr,
 		sharedKey: cfg.sharedKey,
 		discard:   cfg.discard,
+		handler:   cfg.handler,
 		done:      make(chan struct{}),
 		conns:     make(map[net.Conn]struct{}),
 	}
@@ -294,10 +322,13 @@ func (s *Server) serve(nc net.Conn) {
 			}
 			return
 		}
-		msg, chunk, err := decodeMessage(frame, !s.discard)
+		msg, chunk, err := decodeMessage(frame, !s.discard || s.handler != nil)
 		if err != nil {
 			s.t.Errorf("forwardtest: %v", err)
 			return
+		}
+		if s.handler != nil {
+			s.handler(msg)
 		}
 		idx := s.record(msg)
 		if chunk == "" {

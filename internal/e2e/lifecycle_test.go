@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/fbtest"
+)
+
+// SIGTERM and a restart while the application keeps logging, with the shipped config
+// (memory buffering): no line may be lost. Duplicates are allowed and reported.
+func TestRestartMidStreamLosesNothing(t *testing.T) {
+	s := newShipped(t, "fluent-bit.conf", repoFile(t, "fluent-bit.conf"), nil)
+	fb := s.start(t)
+	const n, rate = 6000, 400
+	w := s.writer(n, rate)
+	w.Start()
+	time.Sleep(5 * time.Second)
+	stopped := time.Now()
+	fb.Stop(30 * time.Second)
+	t.Logf("stopped in %v at line %d of %d", time.Since(stopped).Round(time.Millisecond), w.Written(), n)
+	checkNoProblems(t, fb.Log(), standInNotices...)
+	fb.Restart()
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	r := s.gcp.Counter.WaitAll(n, 60*time.Second)
+	t.Logf("at Cloud Logging: %s", r)
+	if r.Missing != 0 || r.Unlinked != 0 {
+		t.Errorf("lines lost or unlinked across the restart: %s", r)
+	}
+	fb.Stop(30 * time.Second)
+	checkNoProblems(t, fb.Log(), standInNotices...)
+}
+
+// A hot reload (hot_reload on) while the application keeps logging, asked for by SIGHUP
+// and by POST /api/v2/reload: each finishes within 5 s and no line is lost.
+func TestHotReloadMidStream(t *testing.T) {
+	for _, how := range []string{"SIGHUP", "HTTP"} {
+		t.Run(how, func(t *testing.T) {
+			s := newShipped(t, "fluent-bit.conf", repoFile(t, "fluent-bit.conf"), [][2]string{{"Hot_Reload", "On"}})
+			fb := s.start(t)
+			const n, rate = 6000, 400
+			w := s.writer(n, rate)
+			w.Start()
+			for round := range 2 {
+				time.Sleep(4 * time.Second)
+				done := fb.CountLog("[reload] successful reload done")
+				start := time.Now()
+				if how == "SIGHUP" {
+					fb.Signal(syscall.SIGHUP)
+				} else {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					err := fbtest.ReloadHTTP(ctx, s.httpPort)
+					cancel()
+					if err != nil {
+						t.Fatalf("reload %d: %v", round, err)
+					}
+				}
+				deadline := time.Now().Add(5 * time.Second)
+				for fb.CountLog("[reload] successful reload done") == done && time.Now().Before(deadline) && !fb.Exited() {
+					time.Sleep(20 * time.Millisecond)
+				}
+				took := time.Since(start)
+				if fb.CountLog("[reload] successful reload done") == done {
+					t.Fatalf("reload %d did not finish within 5s (line %d of %d written); log:\n%s", round, w.Written(), n, fb.Log())
+				}
+				t.Logf("reload %d finished in %v", round, took.Round(time.Millisecond))
+			}
+			if err := w.Wait(); err != nil {
+				t.Fatal(err)
+			}
+			r := s.gcp.Counter.WaitAll(n, 60*time.Second)
+			t.Logf("at Cloud Logging: %s", r)
+			if r.Missing != 0 || r.Unlinked != 0 {
+				t.Errorf("lines lost or unlinked across the reloads: %s\nlog:\n%s", r, fb.Log())
+			}
+			fb.Stop(30 * time.Second)
+			checkNoProblems(t, fb.Log(), standInNotices...)
+		})
+	}
+}
+
+// The next hop (a forward receiver) is killed and comes back while the application keeps
+// logging: nothing is lost.
+func TestReceiverOutageLosesNothing(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	sink := fbtest.NewSink(t, "dd.trace_id", false)
+	log := filepath.Join(dir, "app.log")
+	writeFile(t, log, "")
+	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
+[SERVICE]
+    Flush      1
+    Log_Level  info
+
+[INPUT]
+    Name  tail
+    Path  {dir}/app.log
+    Tag   app
+
+[OUTPUT]
+    Name        tracelink
+    Match       app
+    Format      datadog
+    Unix_Path   {dir}/fw.sock
+    Spool_Path  {dir}/spool
+
+[INPUT]
+    Name       forward
+    Unix_Path  {dir}/fw.sock
+
+[OUTPUT]
+    Name                  forward
+    Match                 traced.*
+    Host                  127.0.0.1
+    Port                  {sink}
+    Require_ack_response  true
+    Retry_Limit           no_limits
+`, map[string]string{"dir": dir, "sink": strconv.Itoa(sink.Port())}))
+	fb := fbtest.Start(t, conf, fbtest.Options{})
+	const n, rate = 3000, 300
+	w := &fbtest.Writer{Path: log, Rate: rate, N: n}
+	w.Start()
+	time.Sleep(3 * time.Second)
+	sink.Restart(t, 4*time.Second)
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	r := sink.WaitAll(n, 60*time.Second)
+	t.Logf("at the receiver: %s", r)
+	if r.Missing != 0 || r.Unlinked != 0 {
+		t.Errorf("lines lost or unlinked across the receiver's outage: %s", r)
+	}
+	fb.Stop(30 * time.Second)
+}

@@ -1,0 +1,407 @@
+// Package spool is tracelink's durable queue between Fluent Bit's flush and the forward
+// input: a directory of batch files, one per flushed chunk, each removed only once the
+// forward input acknowledged every event in it.
+//
+// Why it exists: Fluent Bit runs an output's flush on its engine thread unless the output
+// has Workers, and it pauses every input, the forward input included, before it drains
+// the outputs on shutdown and hot reload. A flush that waited for the forward input's ack
+// could therefore wait for something only the engine thread (or a paused input) can do.
+// With the spool a flush returns as soon as its batch is written, and a sender in the
+// background delivers it; a batch left behind by a shutdown or a reload is delivered by
+// the next instance that opens the same directory.
+//
+// Durability: a batch is written to a temporary file and renamed into place, without
+// fsync, the same guarantee as Fluent Bit's filesystem storage with storage.sync normal:
+// it survives the process (SIGTERM, SIGKILL, a crash), not the machine losing power.
+// Each batch carries a CRC-32C of its entries; a file that fails the check at start is
+// renamed to *.bad and reported, never sent and never deleted.
+package spool
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// ErrFull is returned by Put when the spool holds its limit already.
+var ErrFull = errors.New("spool: full")
+
+// ErrClosed is returned after Close.
+var ErrClosed = errors.New("spool: closed")
+
+const (
+	magic      = "TLSPOOL1"
+	fileSuffix = ".batch"
+	tmpSuffix  = ".tmp"
+	badSuffix  = ".bad"
+	lockName   = "LOCK"
+	// headerLen is a batch header's length without the tag: magic, tag length, count, CRC.
+	headerLen = len(magic) + 4 + 4 + 4
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Batch is one spooled chunk: the events of one flush, to be sent under one tag.
+type Batch struct {
+	// Tag is the tag to send the events under.
+	Tag string
+	// Count is the number of events.
+	Count int
+	// Sent is how many bytes of the entries were acknowledged already; a sender that
+	// delivers a batch in parts sets it, so that a retry in this process resumes there.
+	Sent int
+
+	seq  uint64
+	size int64 // file size
+}
+
+// Spool is one directory of batches, owned by one process at a time (an flock on LOCK).
+// It is safe for concurrent use.
+type Spool struct {
+	dir   string
+	limit int64
+	lock  *os.File
+
+	mu       sync.Mutex
+	ready    chan struct{} // closed and replaced when a batch is queued or on Close
+	queue    []*Batch      // waiting to be sent, oldest first
+	inFlight int
+	bytes    int64 // bytes in batch files, queued or in flight
+	seq      uint64
+	closed   bool
+}
+
+// Recovered says what Open found in the directory.
+type Recovered struct {
+	// Batches and Bytes count the batches left by an earlier process, queued again.
+	Batches int
+	Bytes   int64
+	// Bad names the files that failed their check, renamed to *.bad.
+	Bad []string
+}
+
+// Open opens (creating it, with its parents, mode 0700) the spool directory dir, takes
+// its lock and queues the batches an earlier process left there, oldest first. limit
+// bounds the bytes held (0: no bound); a directory over it already still opens, and Put
+// refuses new batches until senders drained it below.
+func Open(dir string, limit int64) (*Spool, Recovered, error) {
+	var rec Recovered
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, rec, fmt.Errorf("spool: creating %s: %w", dir, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, rec, fmt.Errorf("spool: opening the lock file: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := io.ReadAll(io.LimitReader(lock, 32))
+		_ = lock.Close()
+		who := "another process"
+		if pid := strings.TrimSpace(string(holder)); pid != "" {
+			who = "process " + pid
+		}
+		return nil, rec, fmt.Errorf("spool: %s is in use by %s (two Fluent Bit processes, or two instances, configured with the same spool directory): %w", dir, who, err)
+	}
+	if err := lock.Truncate(0); err == nil {
+		_, _ = lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	s := &Spool{dir: dir, limit: limit, lock: lock, ready: make(chan struct{})}
+	if err := s.recover(&rec); err != nil {
+		_ = s.unlock()
+		return nil, rec, err
+	}
+	return s, rec, nil
+}
+
+// recover queues the batch files present, checks each, and removes temporary files that
+// a process stopped in the middle of a write left.
+func (s *Spool) recover(rec *Recovered) error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("spool: reading %s: %w", s.dir, err)
+	}
+	var batches []*Batch
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasSuffix(name, tmpSuffix):
+			_ = os.Remove(filepath.Join(s.dir, name)) // its flush never returned OK
+		case strings.HasSuffix(name, fileSuffix):
+			seq, err := strconv.ParseUint(strings.TrimSuffix(name, fileSuffix), 10, 64)
+			if err != nil {
+				continue // not ours
+			}
+			b, err := s.check(seq)
+			if err != nil {
+				bad := filepath.Join(s.dir, name+badSuffix)
+				if rerr := os.Rename(filepath.Join(s.dir, name), bad); rerr != nil {
+					return fmt.Errorf("spool: setting aside %s (%v): %w", name, err, rerr)
+				}
+				rec.Bad = append(rec.Bad, fmt.Sprintf("%s: %v", bad, err))
+				continue
+			}
+			batches = append(batches, b)
+		}
+	}
+	slices.SortFunc(batches, func(a, b *Batch) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	for _, b := range batches {
+		s.bytes += b.size
+		rec.Bytes += b.size
+		s.seq = max(s.seq, b.seq)
+	}
+	s.queue = batches
+	rec.Batches = len(batches)
+	return nil
+}
+
+// check reads batch seq whole and verifies it.
+func (s *Spool) check(seq uint64) (*Batch, error) {
+	b := &Batch{seq: seq}
+	data, err := os.ReadFile(s.path(seq))
+	if err != nil {
+		return nil, err
+	}
+	b.size = int64(len(data))
+	b.Tag, b.Count, _, err = decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (s *Spool) path(seq uint64) string {
+	return filepath.Join(s.dir, fmt.Sprintf("%020d%s", seq, fileSuffix))
+}
+
+// Dir is the spool's directory.
+func (s *Spool) Dir() string { return s.dir }
+
+// Put writes one batch and queues it for a sender. It returns ErrFull, without writing,
+// when the spool holds its limit. entries is not retained.
+func (s *Spool) Put(tag string, count int, entries []byte) error {
+	if len(tag) > 1<<16 {
+		return fmt.Errorf("spool: tag of %d bytes is too long", len(tag))
+	}
+	size := int64(headerLen + len(tag) + len(entries))
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.limit > 0 && s.bytes > 0 && s.bytes+size > s.limit {
+		s.mu.Unlock()
+		return ErrFull
+	}
+	s.seq++
+	b := &Batch{Tag: tag, Count: count, seq: s.seq, size: size}
+	s.bytes += size // reserved while writing, so that concurrent Puts respect the limit
+	s.mu.Unlock()
+
+	if err := s.write(b, entries); err != nil {
+		s.mu.Lock()
+		s.bytes -= size
+		s.mu.Unlock()
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		// Written, and left for the next process: not an error for the caller.
+		return nil
+	}
+	s.queue = append(s.queue, b)
+	s.signal()
+	return nil
+}
+
+// write writes b's file: to a temporary name, then renamed into place.
+func (s *Spool) write(b *Batch, entries []byte) error {
+	hdr := make([]byte, 0, headerLen+len(b.Tag))
+	hdr = append(hdr, magic...)
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(b.Tag)))
+	hdr = append(hdr, b.Tag...)
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(b.Count))
+	hdr = binary.LittleEndian.AppendUint32(hdr, crc32.Checksum(entries, castagnoli))
+
+	final := s.path(b.seq)
+	tmp := final + tmpSuffix
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("spool: creating a batch file: %w", err)
+	}
+	_, err = f.Write(hdr)
+	if err == nil {
+		_, err = f.Write(entries)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, final)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("spool: writing a batch of %d bytes to %s: %w", len(entries), s.dir, err)
+	}
+	return nil
+}
+
+// signal wakes the senders waiting in Next. s.mu is held.
+func (s *Spool) signal() {
+	close(s.ready)
+	s.ready = make(chan struct{})
+}
+
+// Next takes the oldest queued batch, waiting until there is one. done aborts the wait
+// (Next then returns nil, nil); so does Close (nil, ErrClosed). The batch is in flight
+// until the caller passes it to Done or Requeue.
+func (s *Spool) Next(done <-chan struct{}) (*Batch, error) {
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if len(s.queue) > 0 {
+			b := s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+			s.inFlight++
+			s.mu.Unlock()
+			return b, nil
+		}
+		ready := s.ready
+		s.mu.Unlock()
+		select {
+		case <-ready:
+		case <-done:
+			return nil, nil
+		}
+	}
+}
+
+// Read reads b's file into *buf (grown as needed) and returns the entries, a part of it.
+func (s *Spool) Read(b *Batch, buf *[]byte) ([]byte, error) {
+	f, err := os.Open(s.path(b.seq))
+	if err != nil {
+		return nil, fmt.Errorf("spool: opening batch %d: %w", b.seq, err)
+	}
+	defer f.Close()
+	if int64(cap(*buf)) < b.size {
+		*buf = make([]byte, b.size)
+	}
+	data := (*buf)[:b.size]
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("spool: reading batch %d: %w", b.seq, err)
+	}
+	_, _, entries, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("spool: batch %d: %w", b.seq, err)
+	}
+	return entries, nil
+}
+
+// decode checks a batch file's bytes and returns its tag, event count and entries.
+func decode(data []byte) (tag string, count int, entries []byte, err error) {
+	if len(data) < headerLen || string(data[:len(magic)]) != magic {
+		return "", 0, nil, errors.New("not a batch file (bad magic or too short)")
+	}
+	p := data[len(magic):]
+	tagLen := int(binary.LittleEndian.Uint32(p))
+	p = p[4:]
+	if tagLen > len(p)-8 {
+		return "", 0, nil, errors.New("truncated header")
+	}
+	tag = string(p[:tagLen])
+	p = p[tagLen:]
+	count = int(binary.LittleEndian.Uint32(p))
+	sum := binary.LittleEndian.Uint32(p[4:])
+	entries = p[8:]
+	if crc32.Checksum(entries, castagnoli) != sum {
+		return "", 0, nil, errors.New("checksum mismatch (truncated or corrupted)")
+	}
+	return tag, count, entries, nil
+}
+
+// Done removes a delivered batch.
+func (s *Spool) Done(b *Batch) error {
+	err := os.Remove(s.path(b.seq))
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	s.mu.Lock()
+	s.inFlight--
+	s.bytes -= b.size
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("spool: removing a delivered batch: %w", err)
+	}
+	return nil
+}
+
+// Requeue puts an undelivered batch back at the front of the queue.
+func (s *Spool) Requeue(b *Batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight--
+	if s.closed {
+		return // its file stays for the next process
+	}
+	s.queue = slices.Insert(s.queue, 0, b)
+	s.signal()
+}
+
+// Stats is a snapshot of the spool's size.
+type Stats struct {
+	Queued, InFlight int
+	Bytes            int64
+}
+
+// Stats returns how many batches wait and are in flight, and the bytes they hold.
+func (s *Spool) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Queued: len(s.queue), InFlight: s.inFlight, Bytes: s.bytes}
+}
+
+// Close wakes every waiting Next and releases the directory's lock. Batch files stay for
+// the next process; Put and Next fail after it. Close is idempotent.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.signal()
+	s.mu.Unlock()
+	return s.unlock()
+}
+
+func (s *Spool) unlock() error {
+	err := syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+	if cerr := s.lock.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spool: releasing the lock of %s: %w", s.dir, err)
+	}
+	return nil
+}
