@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/fbtest"
+)
+
+// Two tracelink instances with different formats, Workers 4 each, 40,000 records/s offered
+// for 60 s (TRACELINK_E2E_LOAD_SECONDS changes the length): every record arrives once and
+// linked, no error is logged, and resident memory stays flat.
+func TestConcurrencyUnderLoad(t *testing.T) {
+	fbtest.Require(t)
+	if testing.Short() {
+		t.Skip("skipping the 60 s load test in -short mode")
+	}
+	seconds := 60
+	if s := os.Getenv("TRACELINK_E2E_LOAD_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("TRACELINK_E2E_LOAD_SECONDS=%q: want a whole number of seconds", s)
+		}
+		seconds = n
+	}
+	const perSecond = 20000 // per instance: 40,000 in all
+	n := perSecond * seconds
+	dir := shortDir(t)
+	dd := fbtest.NewSink(t, "dd.trace_id", false)
+	gcp := fbtest.NewSink(t, "logging.googleapis.com/trace", false)
+	writeFile(t, filepath.Join(dir, "a.log"), "")
+	writeFile(t, filepath.Join(dir, "b.log"), "")
+	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
+[SERVICE]
+    Flush      1
+    Log_Level  info
+
+[INPUT]
+    Name           tail
+    Path           {dir}/a.log
+    Tag            a
+    Mem_Buf_Limit  64MB
+
+[INPUT]
+    Name           tail
+    Path           {dir}/b.log
+    Tag            b
+    Mem_Buf_Limit  64MB
+
+[OUTPUT]
+    Name        tracelink
+    Match       a
+    Format      datadog
+    Unix_Path   {dir}/fw.sock
+    Spool_Path  {dir}/spool
+    Workers     4
+
+[OUTPUT]
+    Name        tracelink
+    Match       b
+    Format      stackdriver
+    Project_ID  demo-project
+    Unix_Path   {dir}/fw.sock
+    Spool_Path  {dir}/spool
+    Workers     4
+
+[INPUT]
+    Name       forward
+    Unix_Path  {dir}/fw.sock
+
+[OUTPUT]
+    Name                  forward
+    Match                 traced.a
+    Host                  127.0.0.1
+    Port                  {dd}
+    Require_ack_response  true
+    Retry_Limit           no_limits
+
+[OUTPUT]
+    Name                  forward
+    Match                 traced.b
+    Host                  127.0.0.1
+    Port                  {gcp}
+    Require_ack_response  true
+    Retry_Limit           no_limits
+`, map[string]string{"dir": dir, "dd": strconv.Itoa(dd.Port()), "gcp": strconv.Itoa(gcp.Port())}))
+	fb := fbtest.Start(t, conf, fbtest.Options{})
+	wa := &fbtest.Writer{Path: filepath.Join(dir, "a.log"), Rate: perSecond, N: n}
+	wb := &fbtest.Writer{Path: filepath.Join(dir, "b.log"), Rate: perSecond, N: n}
+	wa.Start()
+	wb.Start()
+
+	var rss []int64
+	tick := time.NewTicker(5 * time.Second)
+	for done := false; !done; {
+		select {
+		case <-tick.C:
+			if r, err := fb.RSS(); err == nil {
+				rss = append(rss, r)
+			}
+			done = wa.Written() >= n && wb.Written() >= n
+		case <-time.After(time.Duration(seconds+30) * time.Second):
+			done = true
+		}
+	}
+	tick.Stop()
+	if err := wa.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	ra := dd.WaitAll(n, 120*time.Second)
+	rb := gcp.WaitAll(n, 60*time.Second)
+	t.Logf("datadog instance: %s", ra)
+	t.Logf("stackdriver instance: %s", rb)
+	for name, r := range map[string]fbtest.Result{"datadog": ra, "stackdriver": rb} {
+		if r.Missing != 0 || r.Duplicates != 0 || r.Unlinked != 0 || r.Extra != 0 {
+			t.Errorf("%s instance: %s", name, r)
+		}
+	}
+	t.Logf("resident memory every 5 s (MiB): %s", mib(rss))
+	if len(rss) >= 4 {
+		half := len(rss) / 2
+		firstMax, lastMax := maxOf(rss[:half]), maxOf(rss[half:])
+		if float64(lastMax) > 1.25*float64(firstMax) {
+			t.Errorf("resident memory grew over the run: %.1f MiB at most in the first half, %.1f MiB in the second", float64(firstMax)/(1<<20), float64(lastMax)/(1<<20))
+		}
+	}
+	fb.Stop(30 * time.Second)
+	checkNoProblems(t, fb.Log())
+}
+
+func maxOf(v []int64) int64 {
+	m := v[0]
+	for _, x := range v[1:] {
+		m = max(m, x)
+	}
+	return m
+}
+
+func mib(v []int64) string {
+	s := ""
+	for i, x := range v {
+		if i > 0 {
+			s += " "
+		}
+		s += fmt.Sprintf("%.1f", float64(x)/(1<<20))
+	}
+	return s
+}
