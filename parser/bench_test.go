@@ -175,3 +175,30 @@ func BenchmarkUserGrok(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSampling measures what Sample_Rate adds per record: the same lines with
+// sampling off and at 0.25 with a threshold that keeps them (so both append the same
+// record). The ddtrace-py text line's trace id keeps at 0.25; the JSON line needs its
+// level read, which sampling does even when Severity would not.
+func BenchmarkSampling(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		line string
+	}{
+		{"text", seedDDTraceLine},
+		{"json", appJSONLine},
+	} {
+		for _, rate := range []string{"1", "0.25"} {
+			b.Run(tc.name+"/rate="+rate, func(b *testing.B) {
+				p := mustProcessor(b, map[string]string{"format": "datadog", "sample_rate": rate, "sample_keep_level": "info"})
+				rec := k8sRecord(tc.line)
+				s := new(Scratch)
+				dst := make([]byte, 0, 4096)
+				b.ReportAllocs()
+				for b.Loop() {
+					dst, _ = p.ProcessWith(s, dst[:0], rec)
+				}
+			})
+		}
+	}
+}

@@ -67,6 +67,7 @@ type config struct {
 	encKeys      [numOut][]byte // the same, msgpack-encoded
 	keyLens      uint64         // bit n set when an output key is n bytes long (n < 64)
 	grokCaps     int            // capture buffer length the grok rules need
+	sample       sampler        // Sample_Rate, Sample_Keep_Level
 	// tracePrefix is "projects/<project>/traces/" precomputed for stackdriver.
 	tracePrefix string
 }
@@ -174,6 +175,9 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 		c.project = v
 	}
 	if c.grok, err = buildGrok(p); err != nil {
+		return nil, err
+	}
+	if c.sample, err = newSampler(p["sample_rate"], p["sample_keep_level"]); err != nil {
 		return nil, err
 	}
 	c.keys = c.outKeys()

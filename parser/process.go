@@ -82,18 +82,29 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		}
 	}
 	res.Invalid = invalid
+	c := &p.cfg
+	lv, haveLevel := lvNone, false
+	if c.sample.on {
+		lv, haveLevel = sc.level(msg, fromGrok), true
+		if !c.sample.keep(lv, win.status == idOK, &win.ctx) {
+			res.Dropped = true
+			return dst, res
+		}
+	}
 	if win.status != idOK {
 		return append(dst, record...), res
 	}
 	res.Source = win.source
 
 	pl.level, pl.loc, pl.want = lvNone, sourceLoc{}, 0 // pl.extra is read only where pl.want says
-	c := &p.cfg
 	pl.setWant(outTrace, true)
 	pl.setWant(outSpan, win.ctx.span != 0)
 	pl.setWant(outSampled, c.outSampled != "" && win.ctx.sampled != triUnknown)
 	if c.severity && c.outSeverity != "" {
-		pl.level = sc.level(msg, fromGrok)
+		if !haveLevel {
+			lv = sc.level(msg, fromGrok)
+		}
+		pl.level = lv
 		pl.setWant(outSeverity, pl.level != lvNone)
 	}
 	if c.sourceLoc && c.outSourceLoc != "" {

@@ -34,6 +34,8 @@ var properties = []Property{
 	{"Severity", "on", "on, off", "Write the log level, normalized, to the backend's severity field."},
 	{"Source_Location", "on", "on, off", "Write file/line/function to logging.googleapis.com/sourceLocation (stackdriver format)."},
 	{"Event_Time", "on", "on, off", "Use the log's own timestamp as the record's event time when it is unambiguous."},
+	{"Sample_Rate", "1 (keep everything)", "a number from 0 to 1", "Keep this share of traces, whole (decided from the trace id, the same everywhere), and of records without a trace; records at or above Sample_Keep_Level and of traces whose sampled flag is set are always kept."},
+	{"Sample_Keep_Level", "warning", sampleKeepLevelAccepted, "With Sample_Rate: records at or above this level are always kept."},
 	{"Output_Trace_Key", "stackdriver: logging.googleapis.com/trace; datadog: dd.trace_id; otel: trace_id", "a record key", "Where the trace id is written."},
 	{"Output_Span_Key", "stackdriver: logging.googleapis.com/spanId; datadog: dd.span_id; otel: span_id", "a record key", "Where the span id is written."},
 	{"Output_Sampled_Key", "stackdriver: logging.googleapis.com/traceSampled; otel: trace_flags; datadog: (not written)", "a record key (logging.googleapis.com/trace_sampled for Google's agents)", "Where the sampled flag is written."},

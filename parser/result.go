@@ -58,6 +58,8 @@ type Result struct {
 	// Invalid is set when a value that looked like a trace or span id was rejected
 	// (bad length, all zeros, precision lost through a float, ...). No link is made from it.
 	Invalid bool
+	// Dropped is set when Sample_Rate sampled the record out: nothing was appended.
+	Dropped bool
 	// Changed is set when the appended record differs from the input record.
 	// When it is false the input bytes were appended unchanged.
 	Changed bool

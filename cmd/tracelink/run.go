@@ -199,9 +199,14 @@ type stats struct {
 	invalid   int
 	unchanged int
 	notJSON   int
+	dropped   int // sampled out (Sample_Rate)
 }
 
 func (s *stats) add(res parser.Result) {
+	if res.Dropped {
+		s.dropped++
+		return
+	}
 	s.records++
 	if res.Linked() {
 		s.linked++
@@ -231,6 +236,9 @@ func (s *stats) summary(jsonMode bool) string {
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(&b, ", %d with invalid ids, %d unchanged", s.invalid, s.unchanged)
+	if s.dropped > 0 {
+		fmt.Fprintf(&b, ", %d sampled out", s.dropped)
+	}
 	if jsonMode {
 		fmt.Fprintf(&b, ", %d not JSON", s.notJSON)
 	}
@@ -304,6 +312,9 @@ func (lk *linker) linkLine(line []byte, w *bufio.Writer) error {
 	var res parser.Result
 	lk.out, res = lk.proc.Process(lk.out[:0], lk.rec)
 	lk.stats.add(res)
+	if res.Dropped {
+		return nil // sampled out: no line
+	}
 	t := lk.text[:0]
 	if lk.time && res.HasTime {
 		t = append(t, `{"time":"`...)

@@ -149,10 +149,19 @@ func TestPluginThroughFluentBitABI(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A flush spools and returns; the harness then waits (HARNESS_DRAIN_MS) as a running
+	// Fluent Bit would, while the senders deliver.
+	t.Setenv("HARNESS_DRAIN_MS", "3000")
+	spool := t.TempDir()
 	stderr := runHarness(t, harness, "run", so, v1File, v2File, fmt.Sprint(threads), fmt.Sprint(rounds),
 		// Match and Workers are kept by Fluent Bit (and by the harness) where the plugin cannot see them.
-		"-i", "Format=stackdriver", "Project_ID=my-project-123", "Unix_Path="+srvA.Addr(), "Stats_Interval=0", "Match=*", "Workers=4",
-		"-i", "FORMAT=datadog", "unix_path="+srvB.Addr(), "TAG_PREFIX=dd.", "Max_Connections=4")
+		"-i", "Format=stackdriver", "Project_ID=my-project-123", "Unix_Path="+srvA.Addr(), "Stats_Interval=0", "Match=*", "Workers=4", "Spool_Path="+spool,
+		"-i", "FORMAT=datadog", "unix_path="+srvB.Addr(), "TAG_PREFIX=dd.", "Max_Connections=4", "spool_path="+spool)
+	for _, inst := range []string{"tracelink.0", "tracelink.1"} {
+		if left, _ := filepath.Glob(filepath.Join(spool, inst, "*.batch")); len(left) != 0 {
+			t.Errorf("%s: %d batches still spooled after the drain", inst, len(left))
+		}
+	}
 
 	for _, want := range []string{
 		"[output:tracelink:tracelink.0] started: format stackdriver, project my-project-123, emit forward to unix:",

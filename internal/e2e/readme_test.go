@@ -42,14 +42,17 @@ func readmeSnippets(t *testing.T) []string {
 	return out
 }
 
-// pyLine is a line as ddtrace-py's default log format writes it, for request seq.
-func pyLine(seq int) string {
-	return fmt.Sprintf(`2021-06-18 10:07:08,786 INFO [__main__] [lt.py:26] [dd.service.name=Python-App dd.env=Testing dd.version=V1.1 dd.trace_id=%d dd.span_id=%d] - Hello "seq":%d`,
-		fbtest.TraceID(seq), fbtest.SpanID(seq), seq)
+// pyLine is a line as ddtrace-py's default log format writes it, for request seq, at level.
+func pyLine(level string) func(seq int) string {
+	return func(seq int) string {
+		return fmt.Sprintf(`2021-06-18 10:07:08,786 %s [__main__] [lt.py:26] [dd.service.name=Python-App dd.env=Testing dd.version=V1.1 dd.trace_id=%d dd.span_id=%d] - Hello "seq":%d`,
+			level, fbtest.TraceID(seq), fbtest.SpanID(seq), seq)
+	}
 }
 
 // Every tracelink snippet in the README works in the real host as written: the README's
-// tail tag (kube.*) is fed ddtrace-py lines, and the forward input is on its defaults.
+// tail tag (kube.*) is fed ddtrace-py lines, and the forward input is on its defaults. A
+// snippet that samples is fed ERROR lines, which sampling always keeps.
 func TestReadmeSnippets(t *testing.T) {
 	fbtest.Require(t)
 	snippets := readmeSnippets(t)
@@ -66,7 +69,11 @@ func TestReadmeSnippets(t *testing.T) {
 			key := map[string]string{"datadog": "dd.trace_id", "stackdriver": "logging.googleapis.com/trace", "otel": "trace_id"}[format]
 			sink := fbtest.NewSink(t, key, false)
 			const n = 500
-			w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: pyLine}
+			level := "INFO"
+			if regexp.MustCompile(`(?mi)^\s+Sample_Rate\s`).MatchString(snippet) {
+				level = "ERROR"
+			}
+			w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: pyLine(level)}
 			w.Start()
 			if err := w.Wait(); err != nil {
 				t.Fatal(err)

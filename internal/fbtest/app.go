@@ -23,11 +23,20 @@ func AppLine(seq int) string {
 		seq, seq, TraceID(seq), SpanID(seq))
 }
 
-// TraceID and SpanID are the decimal Datadog ids AppLine writes for seq (never 0).
-func TraceID(seq int) uint64 { return 1234567890123456789 + uint64(seq)*7919 }
+// TraceID is the Datadog trace id AppLine writes for seq: random-looking 64 bits, as a
+// tracer's are (never 0).
+func TraceID(seq int) uint64 { return mix64(uint64(seq)*2+1) | 1 }
 
-// SpanID is the span id AppLine writes for seq.
-func SpanID(seq int) uint64 { return 987654321098765 + uint64(seq)*104729 }
+// SpanID is the span id AppLine writes for seq (never 0).
+func SpanID(seq int) uint64 { return mix64(uint64(seq)*2+2) | 1 }
+
+// mix64 is SplitMix64's finalizer: a bijection that spreads consecutive inputs.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
 
 // CRI wraps a line the way containerd writes it to /var/log/containers.
 func CRI(line string) string {

@@ -36,6 +36,13 @@ func (c *Counter) Add(seq int, linked bool) {
 	}
 }
 
+// Seen returns how many records of seq arrived.
+func (c *Counter) Seen(seq int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[seq]
+}
+
 // AddNoSeq counts a record that carried no seq.
 func (c *Counter) AddNoSeq() {
 	c.mu.Lock()

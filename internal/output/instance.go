@@ -477,6 +477,11 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		}
 		var res parser.Result
 		fb.rec, res = in.proc.ProcessWith(&fb.scratch, fb.rec[:0], ev.Record)
+		if res.Dropped {
+			count-- // sampled out: not sent
+			fc.sampledOut++
+			continue
+		}
 		fc.records++
 		if res.Linked() {
 			fc.linked[res.Source]++

@@ -29,6 +29,8 @@ type Stats struct {
 	SendRetries uint64
 	// LoopDrops counts flushes refused by the loop guard (tag already prefixed).
 	LoopDrops uint64
+	// SampledOut counts records Sample_Rate dropped.
+	SampledOut uint64
 	// Malformed counts chunks the walker rejected, passed on unchanged.
 	Malformed uint64
 	// Panics counts chunks whose processing panicked, passed on unchanged.
@@ -75,7 +77,7 @@ func (s Stats) String() string {
 	}{
 		{"invalid", s.Invalid}, {"unchanged", s.Unchanged}, {"chunks", s.Chunks}, {"retries", s.Retries},
 		{"acked_events", s.Acked}, {"send_retries", s.SendRetries},
-		{"loop_drops", s.LoopDrops}, {"malformed_chunks", s.Malformed}, {"panics", s.Panics},
+		{"loop_drops", s.LoopDrops}, {"sampled_out", s.SampledOut}, {"malformed_chunks", s.Malformed}, {"panics", s.Panics},
 	} {
 		b = append(b, ' ')
 		b = append(b, kv.k...)
@@ -90,6 +92,7 @@ type counters struct {
 	records, invalid, unchanged atomic.Uint64
 	chunks, retries, loopDrops  atomic.Uint64
 	acked, sendRetries          atomic.Uint64
+	sampledOut                  atomic.Uint64
 	malformed, panics           atomic.Uint64
 	linked                      [parser.NumSources]atomic.Uint64
 }
@@ -97,6 +100,7 @@ type counters struct {
 // flushCounts are one flush's counts, added to the counters once the chunk is delivered.
 type flushCounts struct {
 	records, invalid, unchanged uint64
+	sampledOut                  uint64
 	linked                      [parser.NumSources]uint64
 	malformed, panicked         bool
 }
@@ -106,6 +110,7 @@ func (c *counters) delivered(f *flushCounts) {
 	c.records.Add(f.records)
 	c.invalid.Add(f.invalid)
 	c.unchanged.Add(f.unchanged)
+	c.sampledOut.Add(f.sampledOut)
 	for i, n := range f.linked {
 		if n != 0 {
 			c.linked[i].Add(n)
@@ -124,7 +129,7 @@ func (c *counters) snapshot() Stats {
 		Records: c.records.Load(), Invalid: c.invalid.Load(), Unchanged: c.unchanged.Load(),
 		Chunks: c.chunks.Load(), Retries: c.retries.Load(), LoopDrops: c.loopDrops.Load(),
 		Malformed: c.malformed.Load(), Panics: c.panics.Load(),
-		Acked: c.acked.Load(), SendRetries: c.sendRetries.Load(),
+		Acked: c.acked.Load(), SendRetries: c.sendRetries.Load(), SampledOut: c.sampledOut.Load(),
 	}
 	for i := range c.linked {
 		s.Linked[i] = c.linked[i].Load()

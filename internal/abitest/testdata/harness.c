@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <strings.h>
 
@@ -362,6 +363,13 @@ static int run(int argc, char **argv)
         }
     }
 
+    /* Fluent Bit keeps running after a flush returns: give the plugin's senders the time
+     * HARNESS_DRAIN_MS says to deliver what the flushes spooled before the exit. */
+    if (getenv("HARNESS_DRAIN_MS")) {
+        long ms = atol(getenv("HARNESS_DRAIN_MS"));
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
     for (i = 0; i < ninstances; i++) {
         ret = plugin.cb_exit_ctx(instances[i].ctx.remote_context);
         if (ret != 1) {
