@@ -202,3 +202,29 @@ func BenchmarkSampling(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSampleDecision measures the decision alone, which is all that sampling adds to
+// a record whose level the Severity output reads anyway: a traced record (compare the
+// trace id with the threshold) and an untraced one (one random number).
+func BenchmarkSampleDecision(b *testing.B) {
+	s, err := newSampler("0.25", "warning")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := spanCtx{trace: traceID{hi: 0x4bf92f3577b34da6, lo: 0xa3ce929d0e0e4736}}
+	var rng uint64
+	for _, linked := range []bool{true, false} {
+		b.Run(map[bool]string{true: "traced", false: "untraced"}[linked], func(b *testing.B) {
+			kept := 0
+			for i := 0; b.Loop(); i++ {
+				ctx.trace.lo += 0x9e3779b97f4a7c15
+				if s.keep(lvInfo, linked, &ctx, &rng) {
+					kept++
+				}
+			}
+			if kept == 0 {
+				b.Fatal("nothing kept")
+			}
+		})
+	}
+}

@@ -17,6 +17,8 @@ type Scratch struct {
 	// well-formed msgpack maps (chunk.Walker does this for every event it returns), so the
 	// walk may skip re-validating what it does not read. Leave it false for other input.
 	Validated bool
+	// rng is the random state Sample_Rate draws from for records without a trace.
+	rng uint64
 }
 
 // Process appends record (one msgpack map) to dst: rewritten when it carries a valid trace
@@ -86,7 +88,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	lv, haveLevel := lvNone, false
 	if c.sample.on {
 		lv, haveLevel = sc.level(msg, fromGrok), true
-		if !c.sample.keep(lv, win.status == idOK, &win.ctx) {
+		if !c.sample.keep(lv, win.status == idOK, &win.ctx, &s.rng) {
 			res.Dropped = true
 			return dst, res
 		}

@@ -23,6 +23,7 @@ type sampler struct {
 	on        bool   // Sample_Rate < 1
 	rate      float64
 	threshold uint64 // T, a 56-bit number
+	untraced  uint64 // an untraced record is kept when a uniform 64-bit number is below this
 	keepLevel level
 }
 
@@ -65,15 +66,32 @@ func floorDiv(a, b int) int {
 // keepTrace reports whether a trace id's consistent decision keeps it.
 func (s *sampler) keepTrace(id traceID) bool { return id.lo&randomnessMask >= s.threshold }
 
-// keep decides for one record: lv its level, ctx its trace context when linked.
-func (s *sampler) keep(lv level, linked bool, ctx *spanCtx) bool {
+// keep decides for one record: lv its level, ctx its trace context when linked; rng is the
+// caller's random state (one per Scratch, so no lock and no shared state).
+func (s *sampler) keep(lv level, linked bool, ctx *spanCtx, rng *uint64) bool {
 	if lv != lvNone && lv >= s.keepLevel {
 		return true
 	}
 	if linked {
 		return ctx.sampled == triTrue || s.keepTrace(ctx.trace)
 	}
-	return rand.Float64() < s.rate
+	return nextRandom(rng) < s.untraced
+}
+
+// nextRandom steps a SplitMix64 generator, seeding it from the runtime's source first.
+func nextRandom(state *uint64) uint64 {
+	if *state == 0 {
+		*state = rand.Uint64() | 1
+	}
+	*state += 0x9e3779b97f4a7c15
+	return mix64(*state)
+}
+
+// mix64 is SplitMix64's output function.
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // sampleKeepLevels are the values Sample_Keep_Level accepts.
@@ -103,5 +121,8 @@ func newSampler(rate, keepLevel string) (sampler, error) {
 	}
 	s.on = s.rate < 1
 	s.threshold = sampleThreshold(s.rate, samplePrecision)
+	if s.on {
+		s.untraced = uint64(math.Ldexp(s.rate, 64)) // rate < 1: below 2^64
+	}
 	return s, nil
 }
