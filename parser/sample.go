@@ -20,7 +20,7 @@ import (
 //     and every run, gets the same one; else
 //  4. it has no trace: kept with probability Sample_Rate.
 type sampler struct {
-	on        bool   // Sample_Rate < 1
+	on        bool // Sample_Rate < 1
 	rate      float64
 	threshold uint64 // T, a 56-bit number
 	untraced  uint64 // an untraced record is kept when a uniform 64-bit number is below this
