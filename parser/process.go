@@ -109,6 +109,13 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		pl.level = lv
 		pl.setWant(outSeverity, pl.level != lvNone)
 	}
+	res.Link = Link{
+		TraceHi: win.ctx.trace.hi, TraceLo: win.ctx.trace.lo, Span: win.ctx.span,
+		Sampled: win.ctx.sampled == triTrue, SampledKnown: win.ctx.sampled != triUnknown,
+	}
+	if pl.level != lvNone {
+		res.Link.Severity, res.Link.SeverityText = otelSeverityNumber[pl.level], otelSeverity[pl.level]
+	}
 	if c.sourceLoc && c.outSourceLoc != "" {
 		sc.sourceLocation(&pl.loc)
 		pl.setWant(outSourceLoc, !pl.loc.empty())

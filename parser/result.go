@@ -66,6 +66,25 @@ type Result struct {
 	// Time is the event time read from the log's own timestamp; valid only when HasTime.
 	Time    EventTime
 	HasTime bool
+	// Link is the trace context the record was linked to; valid only when Linked().
+	Link Link
+}
+
+// Link is a linked record's normalized trace context and level, for sinks that carry the
+// link beside the record (Fluent Bit's event metadata for the opentelemetry output).
+type Link struct {
+	// TraceHi and TraceLo are the 128-bit trace id's halves (never both zero).
+	TraceHi, TraceLo uint64
+	// Span is the span id; 0 when the record named none (or an invalid one).
+	Span uint64
+	// Sampled is the trace's sampled flag; meaningful only when SampledKnown.
+	Sampled, SampledKnown bool
+	// Severity is the OpenTelemetry SeverityNumber of the record's level (1-24); 0 when
+	// no level was found or Severity is off.
+	Severity uint8
+	// SeverityText is OpenTelemetry's short name for Severity (TRACE, DEBUG, INFO, WARN,
+	// ERROR, FATAL); "" when Severity is 0.
+	SeverityText string
 }
 
 // Linked reports whether the record was linked to a trace.

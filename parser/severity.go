@@ -31,6 +31,10 @@ var datadogStatus = [...]string{lvTrace: "debug", lvDebug: "debug", lvInfo: "inf
 // otelSeverity are OpenTelemetry's short severity texts.
 var otelSeverity = [...]string{lvTrace: "TRACE", lvDebug: "DEBUG", lvInfo: "INFO", lvNotice: "INFO", lvWarning: "WARN", lvError: "ERROR", lvCritical: "FATAL", lvAlert: "FATAL", lvEmergency: "FATAL"}
 
+// otelSeverityNumber are OpenTelemetry's SeverityNumbers: the first of each range, and
+// INFO2 for notice, FATAL2 and FATAL3 for alert and emergency.
+var otelSeverityNumber = [...]uint8{lvTrace: 1, lvDebug: 5, lvInfo: 9, lvNotice: 10, lvWarning: 13, lvError: 17, lvCritical: 21, lvAlert: 22, lvEmergency: 23}
+
 func (l level) name(f Format) string {
 	if l == lvNone {
 		return ""

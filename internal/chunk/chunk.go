@@ -87,6 +87,8 @@ type Event struct {
 	Metadata []byte
 	// Record is the raw msgpack record map.
 	Record []byte
+	// timeRaw is the timestamp's raw msgpack bytes.
+	timeRaw []byte
 }
 
 // IsGroup reports whether the event is a group start or end marker, which callers
@@ -181,6 +183,7 @@ func decodeEvent(data []byte, off int, ev *Event) error {
 		if rest, err = decodeTime(data, r, ev); err != nil {
 			return err
 		}
+		ev.timeRaw = r[:len(r)-len(rest)]
 		mpos := pos(rest)
 		if t := msgp.NextType(rest); t != msgp.MapType {
 			if len(rest) == 0 {
@@ -196,9 +199,11 @@ func decodeEvent(data []byte, off int, ev *Event) error {
 		rest = data[end:]
 	} else {
 		ev.Shape = ShapeV1
+		t := rest
 		if rest, err = decodeTime(data, rest, ev); err != nil {
 			return err
 		}
+		ev.timeRaw = t[:len(t)-len(rest)]
 	}
 	rpos := pos(rest)
 	if t := msgp.NextType(rest); t != msgp.MapType {
@@ -338,6 +343,28 @@ func AppendEventTime(dst []byte, ev *Event, t Time, record []byte) ([]byte, erro
 	if ev.Shape == ShapeV2 {
 		dst = append(dst, ev.Metadata...)
 	}
+	return append(dst, record...), nil
+}
+
+// AppendEventMetadata appends ev to dst as a V2 event, [[time, metadata], record], with
+// metadata (a msgpack map) in place of its metadata, record in place of its record, and
+// the timestamp t when t is not nil (an EventTime; ErrTimeRange and dst unchanged when out
+// of range), else ev's own timestamp bytes. A V1 event becomes V2. Group markers are
+// appended unchanged.
+func AppendEventMetadata(dst []byte, ev *Event, t *Time, metadata, record []byte) ([]byte, error) {
+	if ev.IsGroup() {
+		return AppendEvent(dst, ev, record), nil
+	}
+	if t != nil && !ValidEventTime(*t) {
+		return dst, ErrTimeRange
+	}
+	dst = append(dst, 0x92, 0x92)
+	if t != nil {
+		dst = AppendEventTimeValue(dst, *t)
+	} else {
+		dst = append(dst, ev.timeRaw...)
+	}
+	dst = append(dst, metadata...)
 	return append(dst, record...), nil
 }
 

@@ -210,3 +210,71 @@ func (s *Stackdriver) OutputSettings() string {
 	return fmt.Sprintf("    metadata_server         %s\n    cloud_logging_base_url  %s\n    tls                     on\n    tls.verify              off\n",
 		s.Metadata.URL, s.Logging.URL)
 }
+
+// Datadog stands in for the Datadog logs intake as Fluent Bit's datadog output talks to it
+// (POST /api/v2/logs, a JSON array of logs, optionally gzipped). Every log is kept.
+type Datadog struct {
+	Server *httptest.Server
+	// Counter counts logs by seq; linked means a dd.trace_id attribute.
+	Counter *Counter
+
+	mu   sync.Mutex
+	logs []map[string]any
+}
+
+// NewDatadog starts the intake; t.Cleanup stops it.
+func NewDatadog(tb testing.TB) *Datadog {
+	d := &Datadog{Counter: NewCounter()}
+	d.Server = httptest.NewServer(http.HandlerFunc(d.intake))
+	tb.Cleanup(d.Server.Close)
+	return d
+}
+
+func (d *Datadog) intake(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != "/api/v2/logs" {
+		http.NotFound(w, r)
+		return
+	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	var logs []map[string]any
+	if err := json.NewDecoder(body).Decode(&logs); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	d.logs = append(d.logs, logs...)
+	d.mu.Unlock()
+	for _, l := range logs {
+		seq, ok := seqOf(l)
+		if !ok {
+			d.Counter.AddNoSeq()
+			continue
+		}
+		_, linked := l["dd.trace_id"].(string)
+		d.Counter.Add(seq, linked)
+	}
+	w.WriteHeader(http.StatusAccepted)
+	fmt.Fprint(w, "{}")
+}
+
+// Logs returns the logs received so far.
+func (d *Datadog) Logs() []map[string]any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]map[string]any(nil), d.logs...)
+}
+
+// HostPort returns the intake's host and port.
+func (d *Datadog) HostPort() (string, string) {
+	a := strings.TrimPrefix(d.Server.URL, "http://")
+	i := strings.LastIndexByte(a, ':')
+	return a[:i], a[i+1:]
+}

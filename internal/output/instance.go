@@ -100,6 +100,8 @@ type Instance struct {
 	proc *parser.Processor
 	log  *logger
 	hook func()
+	// otlpMeta: Format otel, whose link also goes into each event's metadata (otlp map).
+	otlpMeta bool
 
 	send    sender       // Emit forward
 	spool   *spool.Spool // Emit forward: batches waiting for the forward input's ack
@@ -128,6 +130,7 @@ type Instance struct {
 type flushBuffer struct {
 	out     []byte // the rewritten chunk
 	rec     []byte // the record being rewritten
+	meta    []byte // the event metadata being written (Format otel)
 	scratch parser.Scratch
 }
 
@@ -177,13 +180,14 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Instance{
-		name:   name,
-		cfg:    cfg,
-		proc:   proc,
-		log:    log,
-		hook:   o.processHook,
-		ctx:    ctx,
-		cancel: cancel,
+		name:     name,
+		cfg:      cfg,
+		proc:     proc,
+		log:      log,
+		hook:     o.processHook,
+		otlpMeta: proc.Format() == parser.FormatOTel,
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	in.buffers.New = func() any { return new(flushBuffer) }
 
@@ -488,6 +492,22 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		}
 		if res.Invalid {
 			fc.invalid++
+		}
+		if in.otlpMeta && res.Linked() {
+			// Fluent Bit's opentelemetry output reads the link from the event's metadata.
+			fb.meta = appendOTLPMetadata(fb.meta[:0], ev.Metadata, &res.Link)
+			var t *chunk.Time
+			if res.HasTime {
+				t = &chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
+			}
+			if o, err := chunk.AppendEventMetadata(out, &ev, t, fb.meta, fb.rec); err == nil {
+				out = o
+				continue
+			}
+			if o, err := chunk.AppendEventMetadata(out, &ev, nil, fb.meta, fb.rec); err == nil {
+				out = o
+				continue
+			}
 		}
 		if !res.Changed && !res.HasTime {
 			fc.unchanged++

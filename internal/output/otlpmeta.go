@@ -1,0 +1,167 @@
+package output
+
+import (
+	"github.com/tinylib/msgp/msgp"
+
+	"github.com/tracelink/tracelink/parser"
+)
+
+// otlpKey is the event metadata key Fluent Bit's opentelemetry output reads a LogRecord's
+// fields from by default (logs_metadata_key otlp): $otlp['trace_id'], ['span_id'],
+// ['trace_flags'], ['severity_number'], ['severity_text'] (Fluent Bit v5.1.1,
+// plugins/out_opentelemetry).
+const otlpKey = "otlp"
+
+// otlpLinkKeys are the entries of the otlp map that the link sets.
+var otlpLinkKeys = [...]string{"trace_id", "span_id", "trace_flags", "severity_number", "severity_text"}
+
+// appendOTLPMetadata appends the event metadata map old (nil for a V1 event) with its otlp
+// map carrying l: trace_id (32 hex), span_id (16 hex) when known, trace_flags (1 or 0) when
+// the sampled flag is known, severity_number and severity_text when a level was found.
+// Every other entry of old, and of its otlp map, is kept as it was. old must be a
+// well-formed map (chunk.Walker checked it).
+func appendOTLPMetadata(dst, old []byte, l *parser.Link) []byte {
+	var n uint32
+	var rest []byte
+	if len(old) > 0 {
+		var err error
+		if n, rest, err = msgp.ReadMapHeaderBytes(old); err != nil {
+			n, rest = 0, nil
+		}
+	}
+	// Count the entries kept, find the existing otlp map.
+	var prevOTLP []byte
+	kept := uint32(0)
+	for b, i := rest, uint32(0); i < n; i++ {
+		k, v, next, ok := nextEntry(b)
+		if !ok {
+			break
+		}
+		if string(k) == otlpKey && msgp.NextType(v) == msgp.MapType {
+			prevOTLP = v
+		} else if string(k) != otlpKey {
+			kept++
+		}
+		b = next
+	}
+	dst = msgp.AppendMapHeader(dst, kept+1)
+	for b, i := rest, uint32(0); i < n; i++ {
+		k, _, next, ok := nextEntry(b)
+		if !ok {
+			break
+		}
+		if string(k) != otlpKey {
+			dst = append(dst, b[:len(b)-len(next)]...)
+		}
+		b = next
+	}
+	dst = msgp.AppendString(dst, otlpKey)
+	return appendOTLPMap(dst, prevOTLP, l)
+}
+
+// appendOTLPMap appends the otlp map: prev's entries other than the link's, then the link.
+func appendOTLPMap(dst, prev []byte, l *parser.Link) []byte {
+	set := uint32(1)
+	if l.Span != 0 {
+		set++
+	}
+	if l.SampledKnown {
+		set++
+	}
+	if l.Severity != 0 {
+		set += 2
+	}
+	var n uint32
+	var rest []byte
+	if prev != nil {
+		n, rest, _ = msgp.ReadMapHeaderBytes(prev)
+	}
+	keep := func(k []byte) bool {
+		for _, lk := range otlpLinkKeys {
+			if string(k) == lk {
+				return false
+			}
+		}
+		return true
+	}
+	kept := uint32(0)
+	for b, i := rest, uint32(0); i < n; i++ {
+		k, _, next, ok := nextEntry(b)
+		if !ok {
+			break
+		}
+		if keep(k) {
+			kept++
+		}
+		b = next
+	}
+	dst = msgp.AppendMapHeader(dst, kept+set)
+	for b, i := rest, uint32(0); i < n; i++ {
+		k, _, next, ok := nextEntry(b)
+		if !ok {
+			break
+		}
+		if keep(k) {
+			dst = append(dst, b[:len(b)-len(next)]...)
+		}
+		b = next
+	}
+	dst = msgp.AppendString(dst, "trace_id")
+	dst = appendHexString(dst, l.TraceHi, l.TraceLo, 32)
+	if l.Span != 0 {
+		dst = msgp.AppendString(dst, "span_id")
+		dst = appendHexString(dst, 0, l.Span, 16)
+	}
+	if l.SampledKnown {
+		dst = msgp.AppendString(dst, "trace_flags")
+		flags := uint64(0)
+		if l.Sampled {
+			flags = 1
+		}
+		dst = msgp.AppendUint64(dst, flags)
+	}
+	if l.Severity != 0 {
+		dst = msgp.AppendString(dst, "severity_number")
+		dst = msgp.AppendUint64(dst, uint64(l.Severity))
+		dst = msgp.AppendString(dst, "severity_text")
+		dst = msgp.AppendString(dst, l.SeverityText)
+	}
+	return dst
+}
+
+// nextEntry splits the first key/value pair off b.
+func nextEntry(b []byte) (key, val, rest []byte, ok bool) {
+	vstart, err := msgp.Skip(b)
+	if err != nil {
+		return nil, nil, nil, false
+	}
+	key = b[:len(b)-len(vstart)]
+	if k, _, err := msgp.ReadStringZC(key); err == nil {
+		key = k
+	}
+	rest, err = msgp.Skip(vstart)
+	if err != nil {
+		return nil, nil, nil, false
+	}
+	return key, vstart[:len(vstart)-len(rest)], rest, true
+}
+
+// appendHexString appends the low digits hex digits of hi:lo as a msgpack string.
+func appendHexString(dst []byte, hi, lo uint64, digits int) []byte {
+	const hexDigits = "0123456789abcdef"
+	if digits < 32 {
+		dst = append(dst, 0xa0|byte(digits)) // fixstr
+	} else {
+		dst = append(dst, 0xd9, byte(digits)) // str 8
+	}
+	for i := digits - 1; i >= 0; i-- {
+		var nib uint64
+		if i >= 16 {
+			nib = hi >> (4 * (i - 16)) & 0xf
+		} else {
+			nib = lo >> (4 * i) & 0xf
+		}
+		dst = append(dst, hexDigits[nib])
+	}
+	return dst
+}
