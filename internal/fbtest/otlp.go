@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -81,13 +82,19 @@ func (o *OTLP) export(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// seqInBody finds `"seq":N` in the body's string values.
+// seqInBody finds a body key or attribute seq (an integer), or `"seq":N` in the body's
+// string values.
 func seqInBody(lr *logspb.LogRecord) (int, bool) {
 	var texts []string
 	if s := lr.GetBody().GetStringValue(); s != "" {
 		texts = append(texts, s)
 	}
-	for _, kv := range lr.GetBody().GetKvlistValue().GetValues() {
+	for _, kv := range append(lr.GetBody().GetKvlistValue().GetValues(), lr.GetAttributes()...) {
+		if kv.GetKey() == "seq" {
+			if v, ok := kv.GetValue().GetValue().(*commonpb.AnyValue_IntValue); ok {
+				return int(v.IntValue), true
+			}
+		}
 		if s := kv.GetValue().GetStringValue(); s != "" {
 			texts = append(texts, s)
 		}
