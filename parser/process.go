@@ -55,7 +55,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 			if sc.grokVals[gTrace].set() {
 				c := sc.grokCandidate()
 				if c.spanBad {
-					c.status = idInvalid
+					invalid = true // the trace links, without the malformed span
 				}
 				if c.status == idInvalid {
 					invalid = true

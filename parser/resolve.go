@@ -76,6 +76,33 @@ func readSpan(v *value, r radix) (uint64, idStatus) {
 	return 0, idInvalid
 }
 
+// traceparentValue reads a string value shaped as a W3C traceparent (00-TRACE-SPAN-FLAGS).
+func traceparentValue(v *value) (spanCtx, bool) {
+	if v.kind != vkString || len(v.s) < 55 || v.s[2] != '-' {
+		return spanCtx{}, false // the common case, a bare id, costs two compares
+	}
+	return parseTraceparent(v.s)
+}
+
+// readGoogleSpan reads logging.googleapis.com/spanId: 16 hex digits, or, when it is all
+// decimal digits of another length, the decimal span X-Cloud-Trace-Context carries, which
+// Google's Node.js logging library copies there as it came.
+func readGoogleSpan(v *value) (uint64, idStatus) {
+	u, st := readSpan(v, radixHex)
+	if st != idInvalid || v.kind != vkString {
+		return u, st
+	}
+	s := trimSpace(v.s)
+	if len(s) == 16 || len(s) > 20 || !allDigits(s) {
+		return 0, idInvalid
+	}
+	u, ok := parseDec64(s)
+	if !ok {
+		return 0, idInvalid
+	}
+	return u, idOK
+}
+
 // allZeros reports whether s is empty or only '0' characters.
 func allZeros(s []byte) bool {
 	for _, c := range s {
@@ -139,16 +166,34 @@ type candidate struct {
 	spanBad bool // the trace is fine but the span value was invalid
 }
 
-// ids reads a (trace, span) pair into c.
+// setSampled sets the sampled flag when t says something (a traceparent-shaped trace value
+// may have set it already).
+func (c *candidate) setSampled(t tri) {
+	if t != triUnknown {
+		c.ctx.sampled = t
+	}
+}
+
+// ids reads a (trace, span) pair into c. A trace value shaped as a W3C traceparent
+// (.NET's Activity.Id logged as traceId) gives the trace, and the span and sampled flag
+// when the record names none of its own.
 func ids(c *candidate, src Source, tv *value, tr radix, sv *value, sr radix) {
 	c.source = src
-	c.ctx.trace, c.status = readTrace(tv, tr)
+	var tpSpan uint64
+	if tp, ok := traceparentValue(tv); ok {
+		c.ctx.trace, c.status, c.ctx.sampled, tpSpan = tp.trace, idOK, tp.sampled, tp.span
+	} else {
+		c.ctx.trace, c.status = readTrace(tv, tr)
+	}
 	if c.status != idOK {
 		return
 	}
 	var st idStatus
 	c.ctx.span, st = readSpan(sv, sr)
 	c.spanBad = st == idInvalid
+	if tpSpan != 0 && c.ctx.span == 0 {
+		c.ctx.span = tpSpan // the span the traceparent-shaped trace value carried
+	}
 }
 
 // candidate fills c with source i's reading and reports whether the record has anything for
@@ -164,7 +209,7 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 			return false
 		}
 		ids(c, SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
-		c.ctx.sampled = readSampled(&sc.keySampled)
+		c.setSampled(readSampled(&sc.keySampled))
 		return true
 	case 1:
 		return sc.outputCandidate(c)
@@ -187,7 +232,7 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 		}
 		c.ctx.trace, c.project, c.status = t, project, idOK
 		var st idStatus
-		c.ctx.span, st = readSpan(&v[fGoogleSpan], radixHex)
+		c.ctx.span, st = readGoogleSpan(&v[fGoogleSpan])
 		c.spanBad = st == idInvalid
 		c.ctx.sampled = readSampled(&v[fGoogleSampled])
 		return true
@@ -208,9 +253,9 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 		}
 		ids(c, SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
 		if v[fOTelFlags].set() {
-			c.ctx.sampled = readSampled(&v[fOTelFlags])
+			c.setSampled(readSampled(&v[fOTelFlags]))
 		} else {
-			c.ctx.sampled = readSampled(&v[fOTelSampled])
+			c.setSampled(readSampled(&v[fOTelSampled]))
 		}
 		return true
 	case 5:
@@ -232,7 +277,7 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 			return false
 		}
 		ids(c, SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
-		c.ctx.sampled = readSampled(&v[fB3Sampled])
+		c.setSampled(readSampled(&v[fB3Sampled]))
 		if readSampled(&v[fB3Flags]) == triTrue {
 			c.ctx.sampled = triTrue
 		}
@@ -345,8 +390,10 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 			continue
 		}
 		if c.spanBad {
-			// A malformed span next to a good trace means the pair cannot be trusted: no link.
-			c.status = idInvalid
+			// A malformed span next to a good trace: the trace links, the span is dropped
+			// (another source naming the same trace may still supply one), and the record
+			// counts as holding an invalid id.
+			invalid = true
 		}
 		if c.status == idInvalid {
 			invalid = true
@@ -406,7 +453,7 @@ func (sc *scan) outputCandidate(c *candidate) bool {
 		}
 		if c.status == idOK {
 			var st idStatus
-			c.ctx.span, st = readSpan(&sv, radixHex)
+			c.ctx.span, st = readGoogleSpan(&sv)
 			c.spanBad = st == idInvalid
 		}
 	case FormatDatadog:

@@ -1,0 +1,65 @@
+package parser
+
+import "testing"
+
+// Rules for shapes real libraries write that earlier versions missed. Each case checks
+// the link the stackdriver format writes: trace (32 hex), spanId, traceSampled, and
+// whether the record counts as holding an invalid id.
+func TestLinkRules(t *testing.T) {
+	const (
+		tr = "4bf92f3577b34da6a3ce929d0e0e4736"
+		sp = "00f067aa0ba902b7"
+	)
+	cases := []struct {
+		name, line  string
+		trace, span string
+		sampled     any // nil: not written
+		invalid     bool
+	}{
+		// A valid trace next to an invalid span: the trace links, the span is dropped and
+		// counted as invalid.
+		{"dd span in hex (decimal expected)", `dd.trace_id=1234 dd.span_id=00f067aa0ba902b7`, "000000000000000000000000000004d2", "", nil, true},
+		{"span over 64 bits", `dd.trace_id=1234 dd.span_id=18446744073709551616`, "000000000000000000000000000004d2", "", nil, true},
+		{"17-hex span", `trace_id=` + tr + ` span_id=00f067aa0ba902b71`, tr, "", nil, true},
+		{"JSON: malformed spanId", `{"traceId":"` + tr + `","spanId":"xyz"}`, tr, "", nil, true},
+		{"bad span, good span of the same trace elsewhere", `{"trace_id":"` + tr + `","span_id":"nope","traceparent":"00-` + tr + `-` + sp + `-01"}`, tr, sp, true, true},
+
+		// A W3C traceparent-shaped value under a trace-id key (.NET Activity.Id as traceId).
+		{"Activity.Id as traceId", `{"traceId":"00-` + tr + `-` + sp + `-01","message":"Not Found"}`, tr, sp, true, false},
+		{"traceparent shape under trace_id, own span key wins", `{"trace_id":"00-` + tr + `-` + sp + `-00","span_id":"1111111111111111"}`, tr, "1111111111111111", false, false},
+		{"traceparent shape under trace.id (ECS)", `{"trace.id":"00-` + tr + `-` + sp + `-01"}`, tr, sp, true, false},
+		{"traceparent shape, all-zero trace", `{"traceId":"00-00000000000000000000000000000000-` + sp + `-01"}`, "", "", nil, true},
+
+		// A decimal span under logging.googleapis.com/spanId (Google's Node.js library copies
+		// the X-Cloud-Trace-Context span as it came).
+		{"decimal Google spanId", `{"logging.googleapis.com/trace":"projects/p/traces/` + tr + `","logging.googleapis.com/spanId":"789"}`, tr, "0000000000000315", nil, false},
+		{"20-digit decimal Google spanId", `{"logging.googleapis.com/trace":"projects/p/traces/` + tr + `","logging.googleapis.com/spanId":"18446744073709551615"}`, tr, "ffffffffffffffff", nil, false},
+		{"16 digits are hex, as the field says", `{"logging.googleapis.com/trace":"projects/p/traces/` + tr + `","logging.googleapis.com/spanId":"1234567890123456"}`, tr, "1234567890123456", nil, false},
+		{"Google spanId beyond 64 bits", `{"logging.googleapis.com/trace":"projects/p/traces/` + tr + `","logging.googleapis.com/spanId":"18446744073709551616"}`, tr, "", nil, true},
+	}
+	p := newProc(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, res, _ := process(t, p, logLine(t, c.line))
+			if res.Invalid != c.invalid {
+				t.Errorf("Invalid = %v, want %v", res.Invalid, c.invalid)
+			}
+			if c.trace == "" {
+				if res.Linked() {
+					t.Errorf("linked: %v", m)
+				}
+				return
+			}
+			project := "my-project"
+			if got, want := m["logging.googleapis.com/trace"], "projects/p/traces/"+c.trace; got != want && got != "projects/"+project+"/traces/"+c.trace {
+				t.Errorf("trace = %v, want %s", got, c.trace)
+			}
+			if got, _ := m["logging.googleapis.com/spanId"].(string); got != c.span {
+				t.Errorf("spanId = %q, want %q", got, c.span)
+			}
+			if got := m["logging.googleapis.com/traceSampled"]; got != c.sampled {
+				t.Errorf("traceSampled = %v, want %v", got, c.sampled)
+			}
+		})
+	}
+}
