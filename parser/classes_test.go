@@ -1,6 +1,12 @@
 package parser
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/tinylib/msgp/msgp"
+)
 
 // Rules for shapes real libraries write that earlier versions missed. Each case checks
 // the link the stackdriver format writes: trace (32 hex), spanId, traceSampled, and
@@ -62,4 +68,75 @@ func TestLinkRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An OTLP/JSON logs batch, as the OpenTelemetry Collector's file exporter writes one per
+// line: with exactly one LogRecord, the line links to it; with several, it stays unchanged.
+func TestOTLPBatchLines(t *testing.T) {
+	one := `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeLogs":[{"scope":{"name":"app"},"logRecords":[{"body":{"stringValue":"slow query"},"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","flags":1}]}]}]}`
+	two := `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174"},{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331"}]}]}]}`
+	twoResources := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"traceId":"5b8efff798038103d269b633813fc60c"}]}]},{"scopeLogs":[{"logRecords":[{"traceId":"0af7651916cd43dd8448eb211c80319c"}]}]}]}`
+	protoNames := `{"resource_logs":[{"scope_logs":[{"log_records":[{"trace_id":"5b8efff798038103d269b633813fc60c","span_id":"eee19b7ec3c1b174"}]}]}]}`
+	p := newProc(t)
+	for _, c := range []struct {
+		name, json string
+		link       bool
+	}{
+		{"one LogRecord", one, true},
+		{"two LogRecords", two, false},
+		{"two ResourceLogs", twoResources, false},
+		{"proto field names", protoNames, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, rec := range [][]byte{logLine(t, c.json), jsonRecord(t, c.json)} {
+				m, res, out := process(t, p, rec)
+				if res.Linked() != c.link || res.Invalid {
+					t.Fatalf("linked %v invalid %v, want linked %v: %v", res.Linked(), res.Invalid, c.link, m)
+				}
+				if !c.link && string(out) != string(rec) {
+					t.Errorf("a batch of several logs was changed: %v", m)
+				}
+				if c.link && m["logging.googleapis.com/trace"] != "projects/my-project/traces/5b8efff798038103d269b633813fc60c" {
+					t.Errorf("trace %v", m["logging.googleapis.com/trace"])
+				}
+			}
+		})
+	}
+}
+
+// jsonRecord converts a JSON object to the msgpack record Fluent Bit's json parser makes.
+func jsonRecord(t *testing.T, s string) []byte {
+	t.Helper()
+	var v map[string]any
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	b, err := msgp.AppendIntf(nil, toMsgp(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// toMsgp turns json.Number into int64 or float64, which msgp can encode.
+func toMsgp(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = toMsgp(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = toMsgp(e)
+		}
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
 }

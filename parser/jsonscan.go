@@ -189,7 +189,7 @@ func (sc *scan) walkJSONObject(s []byte, depth int) ([]byte, bool) {
 func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	var f field
 	var slot *value // the explicit key's slot this member fills
-	scopes := false // an array of maps to search (see isScopesKey)
+	scopes := false // an array of maps to search (see isScopesKey, isOTLPBatchKey)
 	if depth == 0 {
 		k := sc.memo.lookup(key, classifyTop)
 		if k.override() != 0 {
@@ -201,7 +201,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 			slot = sc.overrideSlot(depth, key)
 		}
 		f = classifyAt(parent, key, false, depth == 1)
-		scopes = len(s) > 0 && s[0] == '[' && isScopesKey(key)
+		scopes = len(s) > 0 && s[0] == '[' && (isScopesKey(key) || isOTLPBatchKey(key))
 	}
 	if slot != nil {
 		v, rest, ok := sc.readJSONScalar(s)
@@ -226,7 +226,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		sc.path[depth] = key
 		return sc.walkJSONObject(s, depth+1)
 	case '[':
-		if scopes && depth+1 < maxDepth {
+		if scopes && depth+1 < maxDepth && (!isOTLPBatchKey(key) || singleJSONElement(s)) {
 			sc.path[depth] = key
 			return sc.walkJSONObjectArray(s, depth+1)
 		}
@@ -259,6 +259,17 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		sc.vals[f] = value{}
 	}
 	return rest, ok
+}
+
+// singleJSONElement reports whether the JSON array at the start of s holds exactly one element.
+func singleJSONElement(s []byte) bool {
+	inner := skipWS(s[1:])
+	if len(inner) == 0 || inner[0] == ']' {
+		return false
+	}
+	rest, ok := skipJSONValue(inner)
+	rest = skipWS(rest)
+	return ok && len(rest) > 0 && rest[0] == ']'
 }
 
 // walkJSONObjectArray walks the objects of the JSON array at the start of s (see

@@ -270,15 +270,21 @@ func (sc *scan) onTopEntry(b, key []byte, k topKey, last bool) ([]byte, error) {
 	}
 	if k.is(topScopes) && msgp.NextType(b) == msgp.ArrayType {
 		sc.path[0] = key
-		return sc.walkMsgpackMapArray(b, 1)
+		return sc.walkMsgpackMapArray(b, 1, isOTLPBatchKey(key))
 	}
 	return sc.onScalarEntry(b, k.field())
 }
 
 // walkMsgpackMapArray walks the maps of an array (see isScopesKey) as nested maps at depth
-// (their key is sc.path[depth-1]); other elements are skipped. It returns the bytes after
-// the array.
-func (sc *scan) walkMsgpackMapArray(b []byte, depth int) ([]byte, error) {
+// (their key is sc.path[depth-1]); other elements are skipped, and so is the whole array
+// when onlyOne is set and it does not hold exactly one element (see isOTLPBatchKey). It
+// returns the bytes after the array.
+func (sc *scan) walkMsgpackMapArray(b []byte, depth int, onlyOne bool) ([]byte, error) {
+	if onlyOne {
+		if n, _, err := msgp.ReadArrayHeaderBytes(b); err != nil || n != 1 {
+			return skipValue(b)
+		}
+	}
 	n, b, err := msgp.ReadArrayHeaderBytes(b)
 	if err != nil {
 		return b, err
@@ -353,9 +359,11 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error)
 		sc.path[depth] = key
 		return sc.walkMsgpackMap(b, depth+1)
 	}
-	if depth+1 < maxDepth && msgp.NextType(b) == msgp.ArrayType && isScopesKey(key) {
-		sc.path[depth] = key
-		return sc.walkMsgpackMapArray(b, depth+1)
+	if depth+1 < maxDepth && msgp.NextType(b) == msgp.ArrayType {
+		if otlp := isOTLPBatchKey(key); otlp || isScopesKey(key) {
+			sc.path[depth] = key
+			return sc.walkMsgpackMapArray(b, depth+1, otlp)
+		}
 	}
 	return sc.onScalarEntry(b, f)
 }

@@ -63,7 +63,7 @@ func classifyTop(cfg *config, key []byte) topKey {
 	if string(key) == "dd" {
 		k |= topDD
 	}
-	if isScopesKey(key) {
+	if isScopesKey(key) || isOTLPBatchKey(key) {
 		k |= topScopes
 	}
 	return k
@@ -75,6 +75,19 @@ func classifyTop(cfg *config, key []byte) topKey {
 // activity scope). Other arrays of maps are not searched: their maps often describe other
 // operations (span links, batch items), whose ids would make a wrong link.
 func isScopesKey(key []byte) bool { return bytes.EqualFold(key, []byte("scopes")) }
+
+// isOTLPBatchKey reports whether key is one of the arrays of an OTLP/JSON logs batch, as
+// the OpenTelemetry Collector's file exporter writes it: resourceLogs, scopeLogs,
+// logRecords (or their proto field names). Such an array is searched only when it holds
+// exactly one element: a batch of one LogRecord is that log; the LogRecords of a larger
+// batch are different logs, and no single link fits the line.
+func isOTLPBatchKey(key []byte) bool {
+	switch string(key) {
+	case "resourceLogs", "scopeLogs", "logRecords", "resource_logs", "scope_logs", "log_records":
+		return true
+	}
+	return false
+}
 
 // classifyTextKey is classifyTop for a key found in a text line, where only the field counts.
 func classifyTextKey(_ *config, key []byte) topKey { return topKey(classifyText(key)) }
