@@ -140,3 +140,21 @@ func toMsgp(v any) any {
 	}
 	return v
 }
+
+// Merge_Log lifts every JSON line, linked or not, so that a stream's records share one shape.
+func TestMergeLogWithoutLink(t *testing.T) {
+	p := newProc(t, "merge_log", "on")
+	m, res, _ := process(t, p, record(t, kv{"log", `{"level":"info","msg":"no trace here","n":1}`}, kv{"stream", "stdout"}))
+	if res.Linked() || !res.Changed {
+		t.Fatalf("linked %v changed %v, want an unlinked, merged record", res.Linked(), res.Changed)
+	}
+	if m["msg"] != "no trace here" || m["stream"] != "stdout" || m["log"] != nil {
+		t.Errorf("record %v, want the line's members lifted and log removed", m)
+	}
+	// A text line stays as it was.
+	rec := logLine(t, "plain text, no trace")
+	out, res := p.Process(nil, rec)
+	if res.Changed || string(out) != string(rec) {
+		t.Errorf("a text line was changed: %v", decode(t, out))
+	}
+}

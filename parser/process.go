@@ -94,6 +94,9 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		}
 	}
 	if win.status != idOK {
+		if c.mergeLog && sc.msgJSON {
+			return p.mergeOnly(dst, record, sc, res)
+		}
 		return append(dst, record...), res
 	}
 	res.Source = win.source
@@ -145,6 +148,20 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		return append(dst[:start], record...), Result{Invalid: invalid}
 	}
 	// Appending a key always changes the record; only in-place rewrites can leave it as it was.
+	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
+	return out, res
+}
+
+// mergeOnly applies Merge_Log to a record with no link: its JSON line is lifted into the
+// record like a linked one's, so every record of a stream has the same structure.
+func (p *Processor) mergeOnly(dst, record []byte, sc *scan, res Result) ([]byte, Result) {
+	pl := &sc.plan
+	pl.level, pl.loc, pl.want = lvNone, sourceLoc{}, 0
+	start := len(dst)
+	out, err := p.rewrite(dst, record, pl, sc)
+	if err != nil {
+		return append(dst[:start], record...), res
+	}
 	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
 	return out, res
 }

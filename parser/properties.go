@@ -29,7 +29,7 @@ var properties = []Property{
 	{"Message_Key", "log, message, msg, MESSAGE (first present)", "a record key", "The field holding the application's log line (text or JSON)."},
 	{"Grok_Pattern", "(none)", "a grok expression (vjeantet/grok syntax and default patterns); also Grok_Pattern_1 ... Grok_Pattern_31, tried in order", "Extra line format: captures trace_id, span_id, sampled, level, time, message, service, env, version."},
 	{"Grok_Patterns_File", "(none)", "path to a file of NAME REGEX lines", "Extra named patterns for Grok_Pattern."},
-	{"Merge_Log", "off", "on, off", "Lift the application's JSON line from the message field into the record (the message field is then removed)."},
+	{"Merge_Log", "off", "on, off", "Lift the application's JSON line from the message field into the record, linked or not (the message field is then removed; a text line stays as it is)."},
 	{"Datadog_Trace_Id", "decimal", "decimal, hex", "How dd.trace_id is written: decimal lower 64 bits, or the 32-hex 128-bit id."},
 	{"Severity", "on", "on, off", "Write the log level, normalized, to the backend's severity field."},
 	{"Source_Location", "on", "on, off", "Write file/line/function to logging.googleapis.com/sourceLocation (stackdriver format)."},

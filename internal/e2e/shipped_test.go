@@ -158,6 +158,21 @@ func TestShippedConfigsDeliver(t *testing.T) {
 			if r.Missing != 0 || r.Duplicates != 0 || r.Unlinked != 0 {
 				t.Errorf("at Cloud Logging: %s", r)
 			}
+			// The application's JSON line arrives as structured jsonPayload fields, as GKE's
+			// own agent delivers it, with the link lifted out to the LogEntry.
+			for _, e := range s.gcp.Entries()[:1] {
+				p, _ := e["jsonPayload"].(map[string]any)
+				if p["msg"] == nil || p["log"] != nil || p["logging.googleapis.com/trace"] != nil || p["kubernetes"] == nil {
+					t.Errorf("jsonPayload %v: want the line's members (msg), the kubernetes map, no log and no link keys", p)
+				}
+				if e["trace"] == nil || e["spanId"] == nil || e["severity"] == nil {
+					t.Errorf("LogEntry %v: want trace, spanId and severity", e)
+				}
+				// pino's "time":1764500000000 (epoch milliseconds) is the entry's timestamp.
+				if ts, _ := e["timestamp"].(string); !strings.HasPrefix(ts, "2025-11-30T10:53:20") {
+					t.Errorf("LogEntry timestamp %q, want the log's own time 2025-11-30T10:53:20Z", ts)
+				}
+			}
 			fb.Stop(20 * time.Second)
 			checkNoProblems(t, fb.Log(), standInNotices...)
 		})

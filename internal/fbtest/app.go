@@ -38,10 +38,12 @@ func mix64(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
+// CRITime is the time CRI writes on every line: the time AppLine's own "time" says
+// (1764500000000 ms), so that a backend's timestamp can be told from the ingestion time.
+const CRITime = "2025-11-30T10:53:20.000000000Z"
+
 // CRI wraps a line the way containerd writes it to /var/log/containers.
-func CRI(line string) string {
-	return time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z") + " stdout F " + line
-}
+func CRI(line string) string { return CRITime + " stdout F " + line }
 
 // Writer appends lines to a file at a steady rate, like an application logging, until
 // it wrote N lines or Stop.
