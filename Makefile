@@ -25,7 +25,7 @@ RACE :=
 endif
 
 .DEFAULT_GOAL := build
-.PHONY: build run test e2e bench pgo fuzz lint clean FORCE
+.PHONY: build run test e2e bench bench-fluent-bit pgo fuzz lint clean FORCE
 
 # The real-host integration tests (internal/e2e) run Fluent Bit from FLUENT_BIT_BIN (else
 # fluent-bit on PATH) with the plugin built here; without a Fluent Bit they skip.
@@ -105,3 +105,8 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
+
+## bench-fluent-bit: CPU added per record in the real Fluent Bit (FLUENT_BIT_BIN): tracelink vs
+## the native parser filter + Lua, over tail -> null (TRACELINK_BENCH_LINES, TRACELINK_BENCH_ROUNDS)
+bench-fluent-bit: $(PLUGIN)
+	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench BenchmarkRealHost -benchtime 1x -timeout 60m -v $(E2E)

@@ -1,0 +1,298 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/fbtest"
+)
+
+// BenchmarkRealHost measures what users pay inside Fluent Bit: the CPU each pipeline adds
+// per record over tail -> null, for two workloads, side by side with the native
+// alternative (parser filter + Lua converting the ids exactly). `make bench-fluent-bit`
+// runs it; TRACELINK_BENCH_LINES (default 100000) and TRACELINK_BENCH_ROUNDS (default 3)
+// change its size. It reports the median of the rounds; it asserts nothing about time.
+func BenchmarkRealHost(b *testing.B) {
+	fbtest.Require(b)
+	lines := envInt(b, "TRACELINK_BENCH_LINES", 100000)
+	rounds := envInt(b, "TRACELINK_BENCH_ROUNDS", 3)
+	for _, w := range benchWorkloads {
+		b.Run(w.name, func(b *testing.B) {
+			dir := b.TempDir()
+			input := filepath.Join(dir, "input.log")
+			var sb strings.Builder
+			for i := range lines {
+				sb.WriteString(w.line(i))
+				sb.WriteByte('\n')
+			}
+			if err := os.WriteFile(input, []byte(sb.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			pipelines := []string{"baseline", "native", "tracelink"}
+			cpu := map[string][]time.Duration{}
+			rss := map[string][]int64{}
+			for b.Loop() {
+				for range rounds {
+					for _, p := range pipelines {
+						c, m := runPipeline(b, dir, input, lines, w, p)
+						cpu[p] = append(cpu[p], c)
+						rss[p] = append(rss[p], m)
+					}
+				}
+			}
+			med := func(p string) time.Duration { return median(cpu[p]) }
+			perRecord := func(p string) float64 {
+				return float64(med(p)-med("baseline")) / float64(lines) / float64(time.Microsecond)
+			}
+			tl, nat := perRecord("tracelink"), perRecord("native")
+			b.ReportMetric(tl, "tracelink-us/record")
+			b.ReportMetric(nat, "native-us/record")
+			b.ReportMetric(tl/nat, "ratio")
+			b.ReportMetric(float64(slices.Max(rss["tracelink"]))/(1<<20), "tracelink-peak-RSS-MiB")
+			b.ReportMetric(float64(slices.Max(rss["native"]))/(1<<20), "native-peak-RSS-MiB")
+			b.Logf("%s: CPU per round (s): baseline %v, native %v, tracelink %v; added per record: native %.2f us, tracelink %.2f us, ratio %.2f",
+				w.name, seconds(cpu["baseline"]), seconds(cpu["native"]), seconds(cpu["tracelink"]), nat, tl, tl/nat)
+		})
+	}
+}
+
+type benchWorkload struct {
+	name string
+	line func(i int) string
+	// input is the tail input's extra settings; native the filters of the native pipeline;
+	// format the tracelink Format.
+	input, native, format string
+}
+
+var benchWorkloads = []benchWorkload{
+	{
+		name: "ddtrace-py-text",
+		line: func(i int) string {
+			return fmt.Sprintf(`2021-06-18 10:07:08,786 INFO [__main__] [lt.py:26] [dd.service=Python-App dd.env=Testing dd.version=V1.1 dd.trace_id=%d dd.span_id=%d] - Hello, World! request %d`,
+				fbtest.TraceID(i), fbtest.SpanID(i), i)
+		},
+		native: `
+[FILTER]
+    Name          parser
+    Match         app
+    Key_Name      log
+    Parser        ddtrace_py
+    Reserve_Data  On
+
+[FILTER]
+    Name    lua
+    Match   app
+    script  {testdata}/link.lua
+    call    link_text
+`,
+		format: "stackdriver",
+	},
+	{
+		name: "pino-json-128bit-k8s",
+		line: func(i int) string {
+			app := fmt.Sprintf(`{"level":30,"time":1764500000000,"pid":1,"hostname":"web-7d9f8c-x2kqp","dd":{"trace_id":"6566e2b700000000%016x","span_id":"%d","service":"web","env":"prod"},"msg":"GET /api/cart/%d 200"}`,
+				fbtest.TraceID(i), fbtest.SpanID(i), i)
+			rec := map[string]any{
+				"time": "2025-11-30T10:53:20.123456789Z", "stream": "stdout", "_p": "F", "log": app,
+				"kubernetes": map[string]any{"pod_name": "web-7d9f8c-x2kqp", "namespace_name": "shop",
+					"pod_id": "3f1c2b7e-8a9d-4c1e-9b7a-2d5e6f708192", "host": "gke-prod-pool-1-9b7e31aa-x2x9",
+					"container_name": "web", "container_image": "us-docker.pkg.dev/shop/web:1.42.0",
+					"labels": map[string]any{"app": "web", "pod-template-hash": "7d9f8c"}},
+			}
+			b, _ := json.Marshal(rec)
+			return string(b)
+		},
+		input: "    Parser          json\n",
+		native: `
+[FILTER]
+    Name          parser
+    Match         app
+    Key_Name      log
+    Parser        json
+    Reserve_Data  On
+
+[FILTER]
+    Name    lua
+    Match   app
+    script  {testdata}/link.lua
+    call    link_pino
+`,
+		format: "datadog",
+	},
+}
+
+const benchParsers = `
+[PARSER]
+    Name    json
+    Format  json
+
+[PARSER]
+    Name    ddtrace_py
+    Format  regex
+    Regex   ^(?<time>\S+ \S+) (?<level>\w+) \[(?<logger>[^\]]*)\] \[(?<loc>[^\]]*)\] \[dd\.service=(?<service>\S*) dd\.env=(?<env>\S*) dd\.version=(?<version>\S*) dd\.trace_id=(?<trace_id>\d+) dd\.span_id=(?<span_id>\d+)\] - (?<message>.*)$
+`
+
+// runPipeline runs one pipeline over the input until the null output processed every
+// record, and returns the process's CPU time and peak resident memory.
+func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pipeline string) (time.Duration, int64) {
+	b.Helper()
+	run := filepath.Join(dir, pipeline)
+	_ = os.RemoveAll(run)
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	testdata, _ := filepath.Abs("testdata")
+	port := freePort(b)
+	var middle, nullMatch string
+	switch pipeline {
+	case "baseline":
+		nullMatch = "app"
+	case "native":
+		middle, nullMatch = w.native, "app"
+	case "tracelink":
+		middle = expand(`
+[OUTPUT]
+    Name        tracelink
+    Match       app
+    Format      {format}
+    Project_ID  demo-project
+    Unix_Path   {run}/fw.sock
+    Spool_Path  {run}/spool
+
+[INPUT]
+    Name       forward
+    Unix_Path  {run}/fw.sock
+`, map[string]string{"format": w.format, "run": run})
+		nullMatch = "traced.app"
+	}
+	conf := expand(`
+[SERVICE]
+    Flush         1
+    Log_Level     warn
+    Parsers_File  {run}/parsers.conf
+    HTTP_Server   On
+    HTTP_Listen   127.0.0.1
+    HTTP_Port     {port}
+
+[INPUT]
+    Name            tail
+    Path            {input}
+    Read_from_Head  On
+    Tag             app
+    Mem_Buf_Limit   256MB
+{tailextra}
+{middle}
+
+[OUTPUT]
+    Name   null
+    Match  {null}
+`, map[string]string{"run": run, "port": strconv.Itoa(port), "input": input, "tailextra": w.input, "middle": middle, "null": nullMatch})
+	conf = strings.ReplaceAll(conf, "{testdata}", testdata)
+	if err := os.WriteFile(filepath.Join(run, "parsers.conf"), []byte(benchParsers), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	confPath := filepath.Join(run, "fluent-bit.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	bin := fbtest.Require(b)
+	cmd := exec.Command(bin, "-e", fbtest.Plugin(b), "-c", confPath)
+	logf, err := os.Create(filepath.Join(run, "fluent-bit.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if n := nullRecords(port); n >= lines {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			log, _ := os.ReadFile(filepath.Join(run, "fluent-bit.log"))
+			b.Fatalf("%s/%s: the null output did not get %d records in 5 minutes; log:\n%s", w.name, pipeline, lines, log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		b.Logf("%s/%s: fluent-bit exited: %v", w.name, pipeline, err)
+	}
+	st := cmd.ProcessState
+	ru, _ := st.SysUsage().(*syscall.Rusage)
+	var maxRSS int64
+	if ru != nil {
+		maxRSS = ru.Maxrss << 10
+	}
+	return st.UserTime() + st.SystemTime(), maxRSS
+}
+
+// nullRecords asks Fluent Bit's metrics for the records the null output processed.
+func nullRecords(port int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Output map[string]struct {
+			ProcRecords int `json:"proc_records"`
+		} `json:"output"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&m) != nil {
+		return 0
+	}
+	n := 0
+	for name, o := range m.Output {
+		if strings.HasPrefix(name, "null") {
+			n += o.ProcRecords
+		}
+	}
+	return n
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func seconds(d []time.Duration) string {
+	var parts []string
+	for _, x := range d {
+		parts = append(parts, fmt.Sprintf("%.2f", x.Seconds()))
+	}
+	return strings.Join(parts, "/")
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	b.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive whole number", name, s)
+	}
+	return n
+}
