@@ -49,6 +49,7 @@ var sinkProperties = []parser.Property{
 	{Name: "Max_Connections", Default: "2", Accepted: "1-1024", Doc: "Senders, each with its own connection to the forward input, delivering spooled batches in parallel."},
 	{Name: "Spool_Path", Default: "$TMPDIR/tracelink-spool (/tmp/tracelink-spool)", Accepted: "a directory path (created if missing)", Doc: "Where rewritten chunks wait for the forward input's ack, one subdirectory per instance (tracelink.0, ...). Put it on storage that outlives the process (a hostPath on Kubernetes): batches left by a restart or a hot reload are sent at the next start."},
 	{Name: "Spool_Limit", Default: "256M", Accepted: "a size: 100000, 500K, 256M, 1G; at least 1M", Doc: "Bound on the spool's bytes; when it is reached, flushes ask Fluent Bit to retry (backpressure) until senders drain it."},
+	{Name: "Spool_Memory", Default: "32M", Accepted: "a size: 0 (every batch to a file), 500K, 32M, 1G; at most Spool_Limit", Doc: "Batches wait in memory up to this many bytes and go to files only beyond it or when the instance stops (shutdown, hot reload); 0 writes each batch to a file before the flush returns, which also survives a crash (pair it with storage.type filesystem)."},
 	{Name: "Stats_Interval", Default: "60s", Accepted: "a duration: 60 (seconds), 60s, 5m; 0 = off", Doc: "How often a summary of records, links and retries is logged."},
 }
 
@@ -74,12 +75,14 @@ type sinkConfig struct {
 	statsInterval  time.Duration
 	spoolPath      string
 	spoolLimit     int64
+	spoolMemory    int64
 }
 
 // Spool defaults and bounds.
 const (
-	defaultSpoolLimit = 256 << 20
-	minSpoolLimit     = 1 << 20
+	defaultSpoolLimit  = 256 << 20
+	minSpoolLimit      = 1 << 20
+	defaultSpoolMemory = 32 << 20
 )
 
 // spoolDir is the spool directory of instance name.
@@ -172,6 +175,14 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 			return c, propError("Spool_Limit", get("Spool_Limit"))
 		}
 		c.spoolLimit = n
+	}
+	c.spoolMemory = min(defaultSpoolMemory, c.spoolLimit)
+	if s := v("Spool_Memory"); s != "" {
+		n, ok := parseSize(s)
+		if !ok || n > c.spoolLimit {
+			return c, propError("Spool_Memory", get("Spool_Memory"))
+		}
+		c.spoolMemory = n
 	}
 
 	c.sharedKey = get("Shared_Key")

@@ -212,7 +212,7 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 			return nil, fmt.Errorf("forward client for %s:%s: %w", cfg.network, cfg.address, err)
 		}
 		in.send = s
-		sp, rec, err := spool.Open(cfg.spoolDir(name), cfg.spoolLimit)
+		sp, rec, err := spool.Open(cfg.spoolDir(name), spool.Options{Limit: cfg.spoolLimit, Memory: cfg.spoolMemory})
 		if err != nil {
 			cancel()
 			_ = s.Close()
@@ -225,8 +225,8 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 		if rec.Batches > 0 {
 			log.logf(levelInfo, "spool: %d batches (%d bytes) left by the previous run are sent first", rec.Batches, rec.Bytes)
 		}
-		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, spool %s up to %d bytes, ack timeout %v, %d connections)",
-			cfg.network, cfg.address, cfg.tagPrefix, sp.Dir(), cfg.spoolLimit, cfg.ackTimeout, cfg.maxConns)
+		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, spool %s up to %d bytes, %d of them in memory, ack timeout %v, %d connections)",
+			cfg.network, cfg.address, cfg.tagPrefix, sp.Dir(), cfg.spoolLimit, cfg.spoolMemory, cfg.ackTimeout, cfg.maxConns)
 	case emitStdout:
 		in.stdout = o.stdout
 		if in.stdout == nil {

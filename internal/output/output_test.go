@@ -360,6 +360,7 @@ func TestConfigErrors(t *testing.T) {
 		{"Stats_Interval", "-5", "0 = off"},
 		{"Spool_Limit", "10K", "at least 1M"},
 		{"Spool_Limit", "lots", "a size"},
+		{"Spool_Memory", "2G", "at most Spool_Limit"},
 		{"Spool_Path", "/dev/null/x", "Spool_Path"},
 		{"Stats_Interval", "1x", "0 = off"},
 		{"Self_Hostname", strings.Repeat("h", 256), "255 bytes"},

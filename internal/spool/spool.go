@@ -10,11 +10,15 @@
 // background delivers it; a batch left behind by a shutdown or a reload is delivered by
 // the next instance that opens the same directory.
 //
-// Durability: a batch is written to a temporary file and renamed into place, without
-// fsync, the same guarantee as Fluent Bit's filesystem storage with storage.sync normal:
-// it survives the process (SIGTERM, SIGKILL, a crash), not the machine losing power.
-// Each batch carries a CRC-32C of its entries; a file that fails the check at start is
-// renamed to *.bad and reported, never sent and never deleted.
+// Durability: with Options.Memory (the default of the plugin), a batch is kept in memory
+// while it waits, up to a bound, and written to a file only when the memory is full or the
+// spool closes (a shutdown, a hot reload): it survives what Fluent Bit's own memory
+// buffering survives, at no disk I/O on the way. Without it, each batch is written to a
+// temporary file and renamed into place before Put returns, without fsync, the same
+// guarantee as Fluent Bit's filesystem storage with storage.sync normal: it survives the
+// process (SIGTERM, SIGKILL, a crash), not the machine losing power. Each batch file
+// carries a CRC-32C of its entries; a file that fails the check at start is renamed to
+// *.bad and reported, never sent and never deleted.
 package spool
 
 import (
@@ -61,23 +65,37 @@ type Batch struct {
 	Sent int
 
 	seq  uint64
-	size int64 // file size
+	size int64  // file size (the bytes it counts against the limit)
+	data []byte // the file's bytes while the batch is kept in memory; nil once on disk
 }
 
 // Spool is one directory of batches, owned by one process at a time (an flock on LOCK).
 // It is safe for concurrent use.
 type Spool struct {
-	dir   string
-	limit int64
-	lock  *os.File
+	dir      string
+	limit    int64
+	memLimit int64 // bytes of batches kept in memory; 0: every batch goes to a file
+	lock     *os.File
 
 	mu       sync.Mutex
 	ready    chan struct{} // closed and replaced when a batch is queued or on Close
 	queue    []*Batch      // waiting to be sent, oldest first
 	inFlight int
-	bytes    int64 // bytes in batch files, queued or in flight
+	bytes    int64 // bytes of batches, queued or in flight, in files or in memory
+	memBytes int64 // of which in memory
 	seq      uint64
 	closed   bool
+	buffers  sync.Pool // *[]byte for in-memory batches
+}
+
+// Options adjust Open.
+type Options struct {
+	// Limit bounds the bytes held (0: no bound); a directory over it already still opens,
+	// and Put refuses new batches until senders drained it below.
+	Limit int64
+	// Memory keeps up to this many bytes of batches in memory, written to files only when
+	// it is full or at Close (0: every batch is written to a file by Put).
+	Memory int64
 }
 
 // Recovered says what Open found in the directory.
@@ -90,10 +108,8 @@ type Recovered struct {
 }
 
 // Open opens (creating it, with its parents, mode 0700) the spool directory dir, takes
-// its lock and queues the batches an earlier process left there, oldest first. limit
-// bounds the bytes held (0: no bound); a directory over it already still opens, and Put
-// refuses new batches until senders drained it below.
-func Open(dir string, limit int64) (*Spool, Recovered, error) {
+// its lock and queues the batches an earlier process left there, oldest first.
+func Open(dir string, opts Options) (*Spool, Recovered, error) {
 	var rec Recovered
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, rec, fmt.Errorf("spool: creating %s: %w", dir, err)
@@ -114,7 +130,7 @@ func Open(dir string, limit int64) (*Spool, Recovered, error) {
 	if err := lock.Truncate(0); err == nil {
 		_, _ = lock.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	s := &Spool{dir: dir, limit: limit, lock: lock, ready: make(chan struct{})}
+	s := &Spool{dir: dir, limit: opts.Limit, memLimit: opts.Memory, lock: lock, ready: make(chan struct{})}
 	if err := s.recover(&rec); err != nil {
 		_ = s.unlock()
 		return nil, rec, err
@@ -193,8 +209,9 @@ func (s *Spool) path(seq uint64) string {
 // Dir is the spool's directory.
 func (s *Spool) Dir() string { return s.dir }
 
-// Put writes one batch and queues it for a sender. It returns ErrFull, without writing,
-// when the spool holds its limit. entries is not retained.
+// Put keeps one batch, in memory or in a file (see Options.Memory), and queues it for a
+// sender. It returns ErrFull, keeping nothing, when the spool holds its limit. entries is
+// not retained.
 func (s *Spool) Put(tag string, count int, entries []byte) error {
 	if len(tag) > 1<<16 {
 		return fmt.Errorf("spool: tag of %d bytes is too long", len(tag))
@@ -212,9 +229,15 @@ func (s *Spool) Put(tag string, count int, entries []byte) error {
 	s.seq++
 	b := &Batch{Tag: tag, Count: count, seq: s.seq, size: size}
 	s.bytes += size // reserved while writing, so that concurrent Puts respect the limit
+	inMemory := s.memBytes+size <= s.memLimit
+	if inMemory {
+		s.memBytes += size
+	}
 	s.mu.Unlock()
 
-	if err := s.write(b, entries); err != nil {
+	if inMemory {
+		b.data = s.encode(b, entries)
+	} else if err := s.write(b, entries); err != nil {
 		s.mu.Lock()
 		s.bytes -= size
 		s.mu.Unlock()
@@ -223,32 +246,86 @@ func (s *Spool) Put(tag string, count int, entries []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		// Written, and left for the next process: not an error for the caller.
-		return nil
+		if b.data != nil {
+			// Close has spilled what it saw; this one came after: spill it too.
+			s.memBytes -= size
+			return s.spill(b)
+		}
+		return nil // written, and left for the next process
 	}
 	s.queue = append(s.queue, b)
 	s.signal()
 	return nil
 }
 
-// write writes b's file: to a temporary name, then renamed into place.
-func (s *Spool) write(b *Batch, entries []byte) error {
-	hdr := make([]byte, 0, headerLen+len(b.Tag))
-	hdr = append(hdr, magic...)
-	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(len(b.Tag)))
-	hdr = append(hdr, b.Tag...)
-	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(b.Count))
-	hdr = binary.LittleEndian.AppendUint32(hdr, crc32.Checksum(entries, castagnoli))
+// encode returns a batch file's bytes in a pooled buffer.
+func (s *Spool) encode(b *Batch, entries []byte) []byte {
+	var buf []byte
+	if p, ok := s.buffers.Get().(*[]byte); ok && int64(cap(*p)) >= b.size {
+		buf = (*p)[:0]
+	} else {
+		buf = make([]byte, 0, b.size)
+	}
+	return appendBatch(buf, b, entries)
+}
 
-	final := s.path(b.seq)
+// appendBatch appends the file bytes of b with entries: header, then entries.
+func appendBatch(dst []byte, b *Batch, entries []byte) []byte {
+	return append(appendHeader(dst, b, entries), entries...)
+}
+
+// appendHeader appends a batch file's header: magic, tag, count, the entries' CRC-32C.
+func appendHeader(dst []byte, b *Batch, entries []byte) []byte {
+	dst = append(dst, magic...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b.Tag)))
+	dst = append(dst, b.Tag...)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(b.Count))
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(entries, castagnoli))
+}
+
+// release returns an in-memory batch's buffer to the pool.
+func (s *Spool) release(b *Batch) {
+	if b.data != nil && cap(b.data) <= maxPooled {
+		data := b.data
+		s.buffers.Put(&data)
+	}
+	b.data = nil
+}
+
+// maxPooled is the largest batch buffer kept for reuse.
+const maxPooled = 8 << 20
+
+// spill writes an in-memory batch to its file (Close, or a batch kept after Close). s.mu
+// is held: Close must not let a batch slip between its spill and the next process.
+func (s *Spool) spill(b *Batch) error {
+	data := b.data
+	if err := s.writeFile(b.seq, data); err != nil {
+		return err
+	}
+	s.release(b)
+	return nil
+}
+
+// write writes b's file with entries.
+func (s *Spool) write(b *Batch, entries []byte) error {
+	hdr := appendHeader(make([]byte, 0, headerLen+len(b.Tag)), b, entries)
+	return s.writeFile(b.seq, hdr, entries)
+}
+
+// writeFile writes batch seq's file from parts: to a temporary name, then renamed into place.
+func (s *Spool) writeFile(seq uint64, parts ...[]byte) error {
+	final := s.path(seq)
 	tmp := final + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("spool: creating a batch file: %w", err)
 	}
-	_, err = f.Write(hdr)
-	if err == nil {
-		_, err = f.Write(entries)
+	n := 0
+	for _, p := range parts {
+		if err == nil {
+			_, err = f.Write(p)
+		}
+		n += len(p)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -258,7 +335,7 @@ func (s *Spool) write(b *Batch, entries []byte) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("spool: writing a batch of %d bytes to %s: %w", len(entries), s.dir, err)
+		return fmt.Errorf("spool: writing a batch of %d bytes to %s: %w", n, s.dir, err)
 	}
 	return nil
 }
@@ -297,8 +374,13 @@ func (s *Spool) Next(done <-chan struct{}) (*Batch, error) {
 	}
 }
 
-// Read reads b's file into *buf (grown as needed) and returns the entries, a part of it.
+// Read returns b's entries: from memory, or read from its file into *buf (grown as
+// needed). They are valid until Done or Requeue.
 func (s *Spool) Read(b *Batch, buf *[]byte) ([]byte, error) {
+	if b.data != nil {
+		_, _, entries, err := decode(b.data)
+		return entries, err
+	}
 	f, err := os.Open(s.path(b.seq))
 	if err != nil {
 		return nil, fmt.Errorf("spool: opening batch %d: %w", b.seq, err)
@@ -340,10 +422,15 @@ func decode(data []byte) (tag string, count int, entries []byte, err error) {
 	return tag, count, entries, nil
 }
 
-// Done removes a delivered batch.
+// Done forgets a delivered batch: its memory or its file.
 func (s *Spool) Done(b *Batch) error {
-	err := os.Remove(s.path(b.seq))
-	if errors.Is(err, os.ErrNotExist) {
+	var err error
+	if b.data != nil {
+		s.release(b)
+		s.mu.Lock()
+		s.memBytes -= b.size
+		s.mu.Unlock()
+	} else if err = os.Remove(s.path(b.seq)); errors.Is(err, os.ErrNotExist) {
 		err = nil
 	}
 	s.mu.Lock()
@@ -362,6 +449,10 @@ func (s *Spool) Requeue(b *Batch) {
 	defer s.mu.Unlock()
 	s.inFlight--
 	if s.closed {
+		if b.data != nil {
+			s.memBytes -= b.size
+			_ = s.spill(b) // an error was reported by Close's own spill of the others
+		}
 		return // its file stays for the next process
 	}
 	s.queue = slices.Insert(s.queue, 0, b)
@@ -371,18 +462,21 @@ func (s *Spool) Requeue(b *Batch) {
 // Stats is a snapshot of the spool's size.
 type Stats struct {
 	Queued, InFlight int
-	Bytes            int64
+	Bytes            int64 // in memory and in files
+	MemoryBytes      int64 // in memory
 }
 
 // Stats returns how many batches wait and are in flight, and the bytes they hold.
 func (s *Spool) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Queued: len(s.queue), InFlight: s.inFlight, Bytes: s.bytes}
+	return Stats{Queued: len(s.queue), InFlight: s.inFlight, Bytes: s.bytes, MemoryBytes: s.memBytes}
 }
 
-// Close wakes every waiting Next and releases the directory's lock. Batch files stay for
-// the next process; Put and Next fail after it. Close is idempotent.
+// Close writes the batches kept in memory to their files, wakes every waiting Next and
+// releases the directory's lock. Batch files stay for the next process; Put and Next fail
+// after it. A batch still in flight is written when its sender gives it back (Requeue).
+// Close is idempotent.
 func (s *Spool) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -390,9 +484,19 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
+	var errs []error
+	for _, b := range s.queue {
+		if b.data != nil {
+			s.memBytes -= b.size
+			if err := s.spill(b); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
 	s.signal()
 	s.mu.Unlock()
-	return s.unlock()
+	errs = append(errs, s.unlock())
+	return errors.Join(errs...)
 }
 
 func (s *Spool) unlock() error {

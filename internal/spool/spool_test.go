@@ -13,7 +13,7 @@ import (
 
 func mustOpen(t *testing.T, dir string, limit int64) (*Spool, Recovered) {
 	t.Helper()
-	s, rec, err := Open(dir, limit)
+	s, rec, err := Open(dir, Options{Limit: limit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestRequeueGoesFirst(t *testing.T) {
 // and a corrupted batch is set aside, never sent.
 func TestRecoverAfterRestart(t *testing.T) {
 	dir := t.TempDir()
-	s, _, err := Open(dir, 0)
+	s, _, err := Open(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestRecoverAfterRestart(t *testing.T) {
 func TestLockedByAnother(t *testing.T) {
 	dir := t.TempDir()
 	mustOpen(t, dir, 0)
-	_, _, err := Open(dir, 0)
+	_, _, err := Open(dir, Options{})
 	if err == nil || !strings.Contains(err.Error(), "in use by process") {
 		t.Fatalf("second Open = %v, want an in-use error naming the holder", err)
 	}
@@ -257,5 +257,60 @@ func TestConcurrentPutAndTake(t *testing.T) {
 	readers.Wait()
 	if len(seen) != writers*each {
 		t.Errorf("took %d distinct batches, want %d", len(seen), writers*each)
+	}
+}
+
+// With Memory, batches wait in memory (no file) until Close writes the ones not yet
+// delivered; the next process finds those, and only those.
+func TestMemoryFirst(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir, Options{Memory: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if err := s.Put("t", i, []byte(fmt.Sprintf("entries-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*"+fileSuffix)); len(files) != 0 {
+		t.Fatalf("files written while memory had room: %v", files)
+	}
+	if st := s.Stats(); st.MemoryBytes != st.Bytes || st.Queued != 4 {
+		t.Fatalf("stats %+v, want 4 batches, all in memory", st)
+	}
+	b, entries := take(t, s)
+	if string(entries) != "entries-0" {
+		t.Fatalf("entries %q", entries)
+	}
+	if err := s.Done(b); err != nil {
+		t.Fatal(err)
+	}
+	inFlight, _ := take(t, s) // a sender holds it when the spool closes
+	// Memory full: the next batch goes to a file.
+	if err := s.Put("t", 9, make([]byte, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*"+fileSuffix)); len(files) != 1 {
+		t.Fatalf("want the batch over the memory bound in a file, got %v", files)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Requeue(inFlight) // after Close: written to its file
+	s2, rec := mustOpen(t, dir, 0)
+	if rec.Batches != 4 || len(rec.Bad) != 0 {
+		t.Fatalf("recovered %+v, want batches 1, 2, 3 and the big one", rec)
+	}
+	var got []string
+	for range 4 {
+		b, entries := take(t, s2)
+		got = append(got, fmt.Sprintf("%d:%d", b.Count, len(entries)))
+		if err := s2.Done(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "1:9 2:9 3:9 9:2000"; strings.Join(got, " ") != want {
+		t.Errorf("recovered %q, want %q (oldest first)", strings.Join(got, " "), want)
 	}
 }
