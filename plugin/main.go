@@ -48,7 +48,11 @@ func main() {} // required by -buildmode=c-shared
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) (code C.int) {
 	defer reg.recoverTo("FLBPluginRegister", &code, -1)
-	return C.int(output.FLBPluginRegister(def, pluginName, pluginDescription))
+	if ret := output.FLBPluginRegister(def, pluginName, pluginDescription); ret != 0 {
+		return C.int(ret)
+	}
+	registerConfigMap(def) // Fluent Bit v5.1+: it validates and documents the properties
+	return 0
 }
 
 // FLBPluginUnregister frees the name and description FLBPluginRegister allocated.
@@ -58,6 +62,7 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 	var ignored C.int
 	defer reg.recoverTo("FLBPluginUnregister", &ignored, 0)
 	output.FLBPluginUnregister(def)
+	freeConfigMap(def)
 }
 
 // FLBPluginInit starts one instance. A bad configuration is logged and returns
@@ -67,7 +72,7 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 	defer reg.recoverTo("FLBPluginInit", &code, output.FLB_ERROR)
 	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
-	handle, err := reg.add(get)
+	handle, err := reg.add(get, hostOptions(plugin))
 	if err != nil {
 		return output.FLB_ERROR // internal/output logged why
 	}
@@ -159,14 +164,19 @@ func newRegistry(logw, stdout io.Writer) *registry {
 	}
 }
 
-// add starts an instance named after its init order and returns its handle.
-func (r *registry) add(get func(string) string) (int, error) {
+// add starts an instance named after its init order and returns its handle; host, when
+// not nil, gives the options that tie the instance to its host (logger, metrics).
+func (r *registry) add(get func(string) string, host func(name string) []tlout.Option) (int, error) {
 	r.mu.Lock()
 	handle := r.started
 	r.started++
 	r.mu.Unlock()
 	name := fmt.Sprintf("%s.%d", pluginName, handle)
-	in, err := tlout.New(name, get, r.logw, tlout.WithStdout(r.stdout))
+	opts := []tlout.Option{tlout.WithStdout(r.stdout)}
+	if host != nil {
+		opts = append(opts, host(name)...)
+	}
+	in, err := tlout.New(name, get, r.logw, opts...)
 	if err != nil {
 		return 0, err
 	}

@@ -41,7 +41,7 @@ func stdoutProps(key string) string {
 func TestRegistryNamesHandlesAndReload(t *testing.T) {
 	logs, out := &lockedBuffer{}, &lockedBuffer{}
 	r := newRegistry(logs, out)
-	h0, err := r.add(stdoutProps)
+	h0, err := r.add(stdoutProps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +50,10 @@ func TestRegistryNamesHandlesAndReload(t *testing.T) {
 			return "bogus"
 		}
 		return stdoutProps(k)
-	}); err == nil {
+	}, nil); err == nil {
 		t.Fatal("a bad Format was accepted")
 	}
-	h2, err := r.add(stdoutProps)
+	h2, err := r.add(stdoutProps, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRegistryNamesHandlesAndReload(t *testing.T) {
 	if r.first() != nil {
 		t.Error("removeAll left an instance")
 	}
-	if h, err := r.add(stdoutProps); err != nil || h != 0 {
+	if h, err := r.add(stdoutProps, nil); err != nil || h != 0 {
 		t.Errorf("after a reload the first instance got handle %d (%v), want 0", h, err)
 	}
 	r.removeAll()

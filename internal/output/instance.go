@@ -62,7 +62,18 @@ type options struct {
 	projectLookup func(context.Context) (string, error)
 	newSender     func(forward.Config) (sender, error)
 	processHook   func() // called before each record is processed (tests inject panics)
+	logger        Logger
+	metrics       Metrics
 }
+
+// Metrics receives an instance's counts as they change (each call a delta since the
+// last), for the host's metrics (Fluent Bit's cmetrics, in the plugin).
+type Metrics interface {
+	Add(delta Stats)
+}
+
+// WithMetrics makes the instance report its counts to m as they change.
+func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
 
 // WithStdout sets where Emit stdout writes (default os.Stdout). Each chunk's lines are
 // written in one Write call; to keep instances that share a writer from interleaving,
@@ -98,8 +109,10 @@ type Instance struct {
 	name string
 	cfg  sinkConfig
 	proc *parser.Processor
-	log  *logger
-	hook func()
+	log  Logger
+	// metrics gets the counts as they change (nil: none).
+	metrics Metrics
+	hook    func()
 	// otlpMeta: Format otel, whose link also goes into each event's metadata (otlp map).
 	otlpMeta bool
 
@@ -143,20 +156,23 @@ func New(name string, get func(key string) string, logw io.Writer, opts ...Optio
 	if name == "" {
 		return nil, errEmptyName
 	}
-	log := newLogger(logw, name)
-	in, err := newInstance(name, get, log, opts)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log := o.logger
+	if log == nil {
+		log = newLogger(logw, name)
+	}
+	in, err := newInstance(name, get, log, o)
 	if err != nil {
-		log.logf(levelError, "configuration error: %v", err)
+		log.Logf(LevelError, "configuration error: %v", err)
 		return nil, err
 	}
 	return in, nil
 }
 
-func newInstance(name string, get func(string) string, log *logger, opts []Option) (*Instance, error) {
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
+func newInstance(name string, get func(string) string, log Logger, o options) (*Instance, error) {
 	cfg, err := parseSink(get)
 	if err != nil {
 		return nil, err
@@ -184,6 +200,7 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 		cfg:      cfg,
 		proc:     proc,
 		log:      log,
+		metrics:  o.metrics,
 		hook:     o.processHook,
 		otlpMeta: proc.Format() == parser.FormatOTel,
 		ctx:      ctx,
@@ -220,10 +237,10 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 		}
 		in.spool = sp
 		for _, bad := range rec.Bad {
-			log.logf(levelError, "spool: a batch file failed its check and was set aside, not sent: %s", bad)
+			log.Logf(LevelError, "spool: a batch file failed its check and was set aside, not sent: %s", bad)
 		}
 		if rec.Batches > 0 {
-			log.logf(levelInfo, "spool: %d batches (%d bytes) left by the previous run are sent first", rec.Batches, rec.Bytes)
+			log.Logf(LevelInfo, "spool: %d batches (%d bytes) left by the previous run are sent first", rec.Batches, rec.Bytes)
 		}
 		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, spool %s up to %d bytes, %d of them in memory, ack timeout %v, %d connections)",
 			cfg.network, cfg.address, cfg.tagPrefix, sp.Dir(), cfg.spoolLimit, cfg.spoolMemory, cfg.ackTimeout, cfg.maxConns)
@@ -239,9 +256,9 @@ func newInstance(name string, get func(string) string, log *logger, opts []Optio
 	if p := proc.Project(); p != "" {
 		project = ", project " + p
 	}
-	log.logf(levelInfo, "started: format %s%s, emit %s", proc.Format(), project, where)
+	log.Logf(LevelInfo, "started: format %s%s, emit %s", proc.Format(), project, where)
 	if cfg.emit == emitForward && match == "" && matchRegex == "" {
-		log.logf(levelInfo, "loop guard: chunks whose tag starts with %q are dropped as already processed (Match is not visible to Go plugins); make sure Match does not cover them", cfg.tagPrefix)
+		log.Logf(LevelInfo, "loop guard: chunks whose tag starts with %q are dropped as already processed (Match is not visible to Go plugins); make sure Match does not cover them", cfg.tagPrefix)
 	}
 
 	if in.spool != nil {
@@ -305,19 +322,28 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	}
 	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries); err != nil {
 		in.counters.retries.Add(1)
+		in.report(Stats{Retries: 1})
 		if errors.Is(err, spool.ErrFull) {
 			if in.logEvery(&in.lastFullLog, warnEvery) {
 				st := in.spool.Stats()
-				in.log.logf(levelWarn, "spool full (%d bytes in %d batches, Spool_Limit %d): the forward input at %s:%s is not keeping up or not acknowledging; Fluent Bit will retry the chunk (%d retries so far)",
+				in.log.Logf(LevelWarn, "spool full (%d bytes in %d batches, Spool_Limit %d): the forward input at %s:%s is not keeping up or not acknowledging; Fluent Bit will retry the chunk (%d retries so far)",
 					st.Bytes, st.Queued+st.InFlight, in.cfg.spoolLimit, in.cfg.network, in.cfg.address, in.counters.retries.Load())
 			}
 			return FlushRetry
 		}
-		in.log.logf(levelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
+		in.log.Logf(LevelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
 		return FlushRetry
 	}
 	in.counters.delivered(&fc)
+	in.report(fc.delta())
 	return FlushOK
+}
+
+// report hands a change of the counts to the host's metrics, if any.
+func (in *Instance) report(d Stats) {
+	if in.metrics != nil {
+		in.metrics.Add(d)
+	}
 }
 
 // warnEvery bounds how often the spool-full and send-failure lines are logged.
@@ -362,13 +388,14 @@ func (in *Instance) sendLoop() {
 			closing := in.ctx.Err() != nil
 			if !closing {
 				in.counters.sendRetries.Add(1)
+				in.report(Stats{SendRetries: 1})
 				if failingSince.IsZero() {
 					failingSince = time.Now()
 				}
 				// A shutdown or hot reload pauses the forward input before it stops this
 				// instance: failures shorter than that are not worth a warning.
 				if time.Since(failingSince) >= quietFailures && in.logEvery(&in.lastSendLog, warnEvery) {
-					in.log.logf(levelWarn, "could not deliver %d events (tag %q) to %s:%s, retrying (%d attempts failed so far): %v",
+					in.log.Logf(LevelWarn, "could not deliver %d events (tag %q) to %s:%s, retrying (%d attempts failed so far): %v",
 						b.Count, b.Tag, in.cfg.network, in.cfg.address, in.counters.sendRetries.Load(), err)
 				}
 			}
@@ -386,7 +413,7 @@ func (in *Instance) sendLoop() {
 		}
 		backoff, failingSince = 0, time.Time{}
 		if err := in.spool.Done(b); err != nil {
-			in.log.logf(levelError, "%v", err)
+			in.log.Logf(LevelError, "%v", err)
 		}
 		in.counters.acked.Add(uint64(b.Count))
 	}
@@ -446,10 +473,11 @@ func (in *Instance) putBuffer(fb *flushBuffer) {
 // tags. Sending them again would loop forever, so the chunk is acknowledged (FlushOK).
 func (in *Instance) loopDrop(tag string) int {
 	in.counters.loopDrops.Add(1)
+	in.report(Stats{LoopDrops: 1})
 	now := time.Now().UnixNano()
 	last := in.lastLoopLog.Load()
 	if now-last >= int64(loopLogEvery) && in.lastLoopLog.CompareAndSwap(last, now) {
-		in.log.logf(levelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
+		in.log.Logf(LevelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
 			tag, in.cfg.tagPrefix, in.counters.loopDrops.Load())
 	}
 	return FlushOK
@@ -525,7 +553,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 	}
 	fb.out = out
 	if err := w.Err(); err != nil {
-		in.log.logf(levelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
+		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
 		*fc = flushCounts{malformed: true}
 		return data, in.passThroughCounts(data, fc)
 	}
@@ -553,10 +581,10 @@ func (in *Instance) passThroughCounts(data []byte, fc *flushCounts) int {
 // logPanic logs a recovered panic; the stack only for the first one of the instance.
 func (in *Instance) logPanic(r any) {
 	if in.panicLogged.CompareAndSwap(false, true) {
-		in.log.logf(levelError, "panic while rewriting a chunk, passed on unchanged (please report): %v\n%s", r, debug.Stack())
+		in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged (please report): %v\n%s", r, debug.Stack())
 		return
 	}
-	in.log.logf(levelError, "panic while rewriting a chunk, passed on unchanged: %v", r)
+	in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged: %v", r)
 }
 
 // statsLoop logs the summary every interval until Close.
@@ -567,7 +595,7 @@ func (in *Instance) statsLoop(interval time.Duration) {
 	for {
 		select {
 		case <-t.C:
-			in.log.logf(levelInfo, "stats: %s", in.Stats())
+			in.log.Logf(LevelInfo, "stats: %s", in.Stats())
 		case <-in.stopStats:
 			return
 		}
@@ -599,9 +627,9 @@ func (in *Instance) Close() error {
 			}
 		}
 		if left.Queued+left.InFlight > 0 {
-			in.log.logf(levelInfo, "spool: %d batches (%d bytes) not yet acknowledged stay in %s for the next start", left.Queued+left.InFlight, left.Bytes, in.spool.Dir())
+			in.log.Logf(LevelInfo, "spool: %d batches (%d bytes) not yet acknowledged stay in %s for the next start", left.Queued+left.InFlight, left.Bytes, in.spool.Dir())
 		}
-		in.log.logf(levelInfo, "exit: %s", in.Stats())
+		in.log.Logf(LevelInfo, "exit: %s", in.Stats())
 	})
 	return in.closeErr
 }

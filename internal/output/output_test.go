@@ -788,3 +788,36 @@ func TestFlushSplitsLargeChunks(t *testing.T) {
 		t.Errorf("received %d events, want 12000", total)
 	}
 }
+
+// fakeMetrics sums the deltas an instance reports.
+type fakeMetrics struct {
+	mu  sync.Mutex
+	sum Stats
+}
+
+func (f *fakeMetrics) Add(d Stats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sum.Records += d.Records
+	f.sum.Unchanged += d.Unchanged
+	f.sum.Retries += d.Retries
+	f.sum.LoopDrops += d.LoopDrops
+	for i, n := range d.Linked {
+		f.sum.Linked[i] += n
+	}
+}
+
+func TestMetricsGetEveryCount(t *testing.T) {
+	m := &fakeMetrics{}
+	cs := &captureSender{}
+	in, _ := newTestInstance(t, "tracelink.0", map[string]string{"Format": "datadog", "Stats_Interval": "0"}, withSender(cs), WithMetrics(m))
+	in.Flush("kube.app", outputtest.Chunk(outputtest.V1, 0, 7))
+	in.Flush("traced.kube.app", outputtest.Chunk(outputtest.V1, 0, 2))
+	drain(t, in)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := in.Stats()
+	if m.sum.Records != st.Records || m.sum.Linked != st.Linked || m.sum.LoopDrops != 1 || st.Records != 7 {
+		t.Errorf("metrics got %+v, the instance counts %s", m.sum, st)
+	}
+}

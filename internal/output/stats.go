@@ -136,3 +136,15 @@ func (c *counters) snapshot() Stats {
 	}
 	return s
 }
+
+// delta is what one flush adds to the counters, as Stats.
+func (f *flushCounts) delta() Stats {
+	d := Stats{Records: f.records, Invalid: f.invalid, Unchanged: f.unchanged, SampledOut: f.sampledOut, Chunks: 1, Linked: f.linked}
+	if f.malformed {
+		d.Malformed = 1
+	}
+	if f.panicked {
+		d.Panics = 1
+	}
+	return d
+}

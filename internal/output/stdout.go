@@ -61,10 +61,12 @@ func (in *Instance) flushStdout(tag string, data []byte) int {
 
 	if _, err := in.stdout.Write(lines); err != nil {
 		in.counters.retries.Add(1)
-		in.log.logf(levelError, "could not write %d bytes to standard output, Fluent Bit will retry the chunk: %v", len(lines), err)
+		in.report(Stats{Retries: 1})
+		in.log.Logf(LevelError, "could not write %d bytes to standard output, Fluent Bit will retry the chunk: %v", len(lines), err)
 		return FlushRetry
 	}
 	in.counters.delivered(&fc)
+	in.report(fc.delta())
 	return FlushOK
 }
 

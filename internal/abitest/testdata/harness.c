@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,7 +166,36 @@ static const char *output_get_property(const char *key, void *o_ins)
     return NULL;
 }
 
-static struct flb_api api = { .output_get_property = output_get_property };
+/* flb_log_print's line format: "[YYYY/MM/DD HH:MM:SS] [LEVEL] message". */
+static void log_print(int level, const char *file, int line, const char *fmt, ...)
+{
+    static const char *names[] = { "", "error", " warn", " info", "debug", "trace" };
+    char ts[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    va_list ap;
+    (void) file;
+    (void) line;
+    localtime_r(&now, &tm);
+    strftime(ts, sizeof(ts), "%Y/%m/%d %H:%M:%S", &tm);
+    flockfile(stderr);
+    fprintf(stderr, "[%s] [%s] ", ts, level >= 1 && level <= 5 ? names[level] : "?????");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    funlockfile(stderr);
+}
+
+/* flb_output_log_check: the instance's log_level is info. */
+static int output_log_check(void *o_ins, int level)
+{
+    (void) o_ins;
+    return level <= 3;
+}
+
+static struct flb_api api = { .output_get_property = output_get_property, .log_print = log_print,
+                              .output_log_check = output_log_check };
 
 static void *sym(void *h, const char *name)
 {

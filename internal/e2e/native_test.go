@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/fbtest"
+	"github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/parser"
+)
+
+// nativeConf is a small pipeline: tail -> tracelink (extra properties) -> forward ->
+// forward output to sink, with the HTTP server on port.
+func nativeConf(t *testing.T, dir string, sinkPort, httpPort int, service, tracelink string) string {
+	t.Helper()
+	return writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
+[SERVICE]
+    Flush        1
+    HTTP_Server  On
+    HTTP_Listen  127.0.0.1
+    HTTP_Port    {http}
+{service}
+
+[INPUT]
+    Name            tail
+    Path            {dir}/app.log
+    Read_from_Head  On
+    Tag             app
+
+[OUTPUT]
+    Name        tracelink
+    Match       app
+    Unix_Path   {dir}/fw.sock
+    Spool_Path  {dir}/spool
+{tracelink}
+
+[INPUT]
+    Name       forward
+    Unix_Path  {dir}/fw.sock
+
+[OUTPUT]
+    Name                  forward
+    Match                 traced.*
+    Host                  127.0.0.1
+    Port                  {sink}
+    Require_ack_response  true
+`, map[string]string{"dir": dir, "sink": strconv.Itoa(sinkPort), "http": strconv.Itoa(httpPort), "service": service, "tracelink": tracelink}))
+}
+
+// Fluent Bit refuses a misspelled property with its standard message, naming it.
+func TestFluentBitRefusesUnknownProperty(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	writeFile(t, filepath.Join(dir, "app.log"), "")
+	conf := nativeConf(t, dir, freePort(t), freePort(t), "", "    Formatt  datadog\n")
+	fb := fbtest.Start(t, conf, fbtest.Options{NoWait: true})
+	if !fb.Wait(20 * time.Second) {
+		t.Fatalf("Fluent Bit started with the typo Formatt; log:\n%s", fb.Log())
+	}
+	log := fb.Log()
+	if !strings.Contains(log, "unknown configuration property 'formatt'") || !strings.Contains(log, "-o tracelink -h") {
+		t.Errorf("the typo is not refused with Fluent Bit's message; log:\n%s", log)
+	}
+}
+
+// `fluent-bit -e out_tracelink.so -o tracelink -h` lists every property.
+func TestFluentBitHelpListsProperties(t *testing.T) {
+	bin := fbtest.Require(t)
+	out, _ := exec.Command(bin, "-e", fbtest.Plugin(t), "-o", "tracelink", "-h").CombinedOutput()
+	help := strings.ToLower(string(out))
+	for _, p := range append(parser.Properties(), output.Properties()...) {
+		if !strings.Contains(help, strings.ToLower(p.Name)) {
+			t.Errorf("-o tracelink -h does not list %s:\n%s", p.Name, out)
+		}
+	}
+	if !strings.Contains(help, "grok_pattern_") {
+		t.Errorf("-o tracelink -h does not list Grok_Pattern_N:\n%s", out)
+	}
+}
+
+// tracelink logs through Fluent Bit's logger: log_level warn hides its info lines, and
+// log_file receives its lines.
+func TestLogsThroughFluentBit(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	writeFile(t, filepath.Join(dir, "app.log"), "")
+	logFile := filepath.Join(dir, "fb.log")
+	sink := fbtest.NewSink(t, "dd.trace_id", false)
+
+	conf := nativeConf(t, dir, sink.Port(), freePort(t), "    Log_Level    warn\n", "    Format  datadog\n")
+	fb := fbtest.Start(t, conf, fbtest.Options{NoWait: true})
+	time.Sleep(2 * time.Second)
+	fb.Stop(20 * time.Second)
+	if n := fb.CountLog("[output:tracelink:tracelink.0]"); n != 0 {
+		t.Errorf("log_level warn: %d tracelink lines printed, want none (its lines are info):\n%s", n, fb.Log())
+	}
+
+	conf = nativeConf(t, dir, sink.Port(), freePort(t), "    Log_Level    info\n    Log_File     "+logFile+"\n", "    Format  datadog\n")
+	fb = fbtest.Start(t, conf, fbtest.Options{NoWait: true})
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && !strings.Contains(readFileString(logFile), "tracelink.0] started: format datadog") {
+		time.Sleep(50 * time.Millisecond)
+	}
+	fb.Stop(20 * time.Second)
+	got := readFileString(logFile)
+	if !regexp.MustCompile(`\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(\.\d+)?\] \[ info\] \[output:tracelink:tracelink\.0\] started: format datadog`).MatchString(got) {
+		t.Errorf("log_file lacks tracelink's start line in Fluent Bit's format:\n%s", got)
+	}
+	if strings.Contains(fb.Log(), "tracelink.0] started") {
+		t.Errorf("tracelink's lines went to stderr although log_file is set:\n%s", fb.Log())
+	}
+}
+
+func readFileString(path string) string {
+	b, _ := os.ReadFile(path) // "" until Fluent Bit creates it
+	return string(b)
+}
+
+// After N records, the Prometheus endpoint shows tracelink's counts per result and per format.
+func TestPrometheusMetrics(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	sink := fbtest.NewSink(t, "dd.trace_id", false)
+	const n = 300 // 200 linked (datadog), 100 without a trace
+	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: func(seq int) string {
+		if seq%3 == 2 {
+			return fmt.Sprintf(`{"level":"info","msg":"no trace","seq":%d}`, seq)
+		}
+		return fbtest.AppLine(seq)
+	}}
+	w.Start()
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	conf := nativeConf(t, dir, sink.Port(), port, "", "    Format  datadog\n")
+	fb := fbtest.Start(t, conf, fbtest.Options{})
+	sink.WaitAll(n, 30*time.Second)
+	want := []string{
+		`fluentbit_tracelink_records_total{name="tracelink.0",result="linked"} 200`,
+		`fluentbit_tracelink_records_total{name="tracelink.0",result="unchanged"} 100`,
+		`fluentbit_tracelink_links_total{name="tracelink.0",source="datadog"} 200`,
+	}
+	var body string
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		body = prometheus(t, port)
+		ok := true
+		for _, w := range want {
+			ok = ok && strings.Contains(body, w)
+		}
+		if ok {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("/api/v2/metrics/prometheus lacks %s", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("metrics:\n%s", grepLines(body, "tracelink"))
+	}
+	fb.Stop(20 * time.Second)
+}
+
+func prometheus(t *testing.T, port int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v2/metrics/prometheus", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,348 @@
+package main
+
+/*
+#cgo LDFLAGS: -ldl
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dlfcn.h>
+
+// Fluent Bit's structures, field for field (include/fluent-bit/flb_api.h,
+// flb_plugin_proxy.h, flb_config_map.h; src/proxy/go/go.h). The first seven members of
+// flb_api are the same from v2.1 to v5.1; config_map in the proxy definition, and the raw
+// member of flb_config_map_val, exist from v5.1 on, which tl_host_has_config_map probes.
+
+struct tl_mk_list { struct tl_mk_list *prev, *next; };
+
+struct tl_config_map_val {
+	union { int i_num; int boolean; double d_num; size_t s_num; char *str; void *list; void *variant; } val;
+	char *raw;
+	void *mult;
+	struct tl_mk_list _head;
+};
+
+struct tl_config_map {
+	int type;
+	char *name;
+	char *def_value;
+	int flags;
+	int set_property;
+	uintptr_t offset;
+	char *desc;
+	struct tl_config_map_val value;
+	struct tl_mk_list _head;
+};
+
+struct tl_proxy_def {
+	int type;
+	int proxy;
+	int flags;
+	char *name;
+	char *description;
+	int event_type;
+	struct tl_config_map *config_map;
+};
+
+struct tl_api {
+	const char *(*output_get_property)(const char *, void *);
+	const char *(*input_get_property)(const char *, void *);
+	void *(*output_get_cmt_instance)(void *);
+	void *(*input_get_cmt_instance)(void *);
+	void (*log_print)(int, const char *, int, const char *, ...);
+	int (*input_log_check)(void *, int);
+	int (*output_log_check)(void *, int);
+};
+
+struct tl_output_plugin {
+	char *name;
+	struct tl_api *api;
+	void *o_ins;
+	void *context;
+};
+
+// Fluent Bit v5.1 added flb_config_map_get_raw with the config map layout above.
+static int tl_host_has_config_map(void) {
+	return dlsym(RTLD_DEFAULT, "flb_config_map_get_raw") != NULL;
+}
+
+static struct tl_config_map *tl_config_map_alloc(int n) {
+	return calloc((size_t) n + 1, sizeof(struct tl_config_map));
+}
+
+static void tl_config_map_set(struct tl_config_map *m, int i, int type, char *name, char *def, char *desc) {
+	m[i].type = type;
+	m[i].name = name;
+	m[i].def_value = def;
+	m[i].desc = desc;
+}
+
+static void tl_def_set_config_map(void *def, struct tl_config_map *m) {
+	((struct tl_proxy_def *) def)->config_map = m;
+}
+
+static void *tl_api(void *plugin) { return ((struct tl_output_plugin *) plugin)->api; }
+static int tl_has_log(void *api) { return api && ((struct tl_api *) api)->log_print; }
+static void *tl_ins(void *plugin) { return ((struct tl_output_plugin *) plugin)->o_ins; }
+
+static void tl_log(void *api, int level, const char *msg) {
+	struct tl_api *a = api;
+	if (a && a->log_print) {
+		a->log_print(level, NULL, 0, "%s", msg);
+	}
+}
+
+static int tl_log_check(void *api, void *ins, int level) {
+	struct tl_api *a = api;
+	if (!a || !a->output_log_check) {
+		return 1;
+	}
+	return a->output_log_check(ins, level);
+}
+
+// tl_cmt returns the instance's cmetrics context: through the API, or, where the host left
+// that API member unset (builds without FLB_HAVE_METRICS in flb_api.c, such as v5.1.1's
+// minimal build), through the exported function it would have pointed to.
+static void *tl_cmt(void *api, void *ins) {
+	struct tl_api *a = api;
+	void *(*get)(void *) = a ? a->output_get_cmt_instance : NULL;
+	if (!get) {
+		get = (void *(*)(void *)) dlsym(RTLD_DEFAULT, "flb_output_get_cmt_instance");
+	}
+	return get ? get(ins) : NULL;
+}
+
+// tl_output_name returns Fluent Bit's name for the instance (tracelink.0, or its alias),
+// as its own metrics label it, or NULL.
+static const char *tl_output_name(void *ins) {
+	const char *(*name)(void *) = (const char *(*)(void *)) dlsym(RTLD_DEFAULT, "flb_output_name");
+	return name ? name(ins) : NULL;
+}
+
+// cmetrics, exported by the fluent-bit binary to the objects it loads.
+typedef void *(*tl_counter_create_fn)(void *, char *, char *, char *, char *, int, char **);
+typedef int (*tl_counter_add_fn)(void *, uint64_t, double, int, char **);
+
+static tl_counter_create_fn tl_counter_create_p;
+static tl_counter_add_fn tl_counter_add_p;
+
+static int tl_cmt_resolve(void) {
+	tl_counter_create_p = (tl_counter_create_fn) dlsym(RTLD_DEFAULT, "cmt_counter_create");
+	tl_counter_add_p = (tl_counter_add_fn) dlsym(RTLD_DEFAULT, "cmt_counter_add");
+	return tl_counter_create_p != NULL && tl_counter_add_p != NULL;
+}
+
+static void *tl_counter_create(void *cmt, char *ns, char *sub, char *name, char *help, int n, char **labels) {
+	return tl_counter_create_p(cmt, ns, sub, name, help, n, labels);
+}
+
+static int tl_counter_add(void *counter, uint64_t ts, double v, int n, char **vals) {
+	return tl_counter_add_p(counter, ts, v, n, vals);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	tlout "github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/parser"
+)
+
+// Fluent Bit's config map types and log levels.
+const (
+	flbConfigMapStr       = 0
+	flbConfigMapStrPrefix = 1
+
+	flbLogError = 1
+	flbLogWarn  = 2
+	flbLogInfo  = 3
+	flbLogDebug = 4
+)
+
+// configMaps are the config maps registered with Fluent Bit, by proxy definition: Fluent
+// Bit reads one until it unregisters that definition (a hot reload registers the new
+// context's before it unregisters the old one's).
+var configMaps struct {
+	sync.Mutex
+	byDef map[uintptr][]unsafe.Pointer // the C array first, then its strings
+}
+
+// registerConfigMap gives Fluent Bit the plugin's properties, so that it refuses an
+// unknown one with its standard message and lists them all under `-o tracelink -h`.
+// Hosts older than v5.1 have no config map for Go plugins: nothing is registered there.
+func registerConfigMap(def unsafe.Pointer) bool {
+	if C.tl_host_has_config_map() == 0 {
+		return false
+	}
+	props := append(parser.Properties(), tlout.Properties()...)
+	m := C.tl_config_map_alloc(C.int(len(props) + 1))
+	entries := unsafe.Slice(m, len(props)+2)
+	owned := []unsafe.Pointer{unsafe.Pointer(m)}
+	cstr := func(s string) *C.char {
+		p := C.CString(s)
+		owned = append(owned, unsafe.Pointer(p))
+		return p
+	}
+	for i, p := range props {
+		C.tl_config_map_set(&entries[0], C.int(i), flbConfigMapStr, cstr(strings.ToLower(p.Name)), cstr(p.Default), cstr(p.Doc+" Accepted: "+p.Accepted+"."))
+	}
+	// Grok_Pattern_1 ... Grok_Pattern_31: one prefix entry.
+	C.tl_config_map_set(&entries[0], C.int(len(props)), flbConfigMapStrPrefix, cstr(strings.ToLower(parser.GrokPatternProperty(1)[:len("Grok_Pattern_")])), nil,
+		cstr("Further grok patterns, tried in order after Grok_Pattern: Grok_Pattern_1 ... Grok_Pattern_31."))
+	C.tl_def_set_config_map(def, m)
+	configMaps.Lock()
+	defer configMaps.Unlock()
+	if configMaps.byDef == nil {
+		configMaps.byDef = map[uintptr][]unsafe.Pointer{}
+	}
+	configMaps.byDef[uintptr(def)] = owned
+	return true
+}
+
+// freeConfigMap releases def's config map once Fluent Bit no longer reads it.
+func freeConfigMap(def unsafe.Pointer) {
+	configMaps.Lock()
+	owned := configMaps.byDef[uintptr(def)]
+	delete(configMaps.byDef, uintptr(def))
+	configMaps.Unlock()
+	for _, p := range owned {
+		C.free(p)
+	}
+}
+
+// hostOptions returns the options that tie an instance to Fluent Bit: its logger, and its
+// metrics where the host exports cmetrics.
+func hostOptions(plugin unsafe.Pointer) func(name string) []tlout.Option {
+	api, ins := C.tl_api(plugin), C.tl_ins(plugin)
+	return func(name string) []tlout.Option {
+		var opts []tlout.Option
+		if C.tl_has_log(api) != 0 {
+			opts = append(opts, tlout.WithLogger(&hostLog{api: api, ins: ins, prefix: "[output:" + pluginName + ":" + name + "] "}))
+		}
+		if m := newHostMetrics(api, ins, name); m != nil {
+			opts = append(opts, tlout.WithMetrics(m))
+		}
+		return opts
+	}
+}
+
+// hostLog writes an instance's log lines through Fluent Bit's own logger: its format,
+// its log_level (of the instance) and its log_file apply.
+type hostLog struct {
+	api, ins unsafe.Pointer
+	prefix   string // "[output:tracelink:tracelink.0] "
+}
+
+// Logf implements tlout.Logger.
+func (h *hostLog) Logf(level tlout.Level, format string, args ...any) {
+	lv := C.int(flbLogInfo)
+	switch level {
+	case tlout.LevelError:
+		lv = flbLogError
+	case tlout.LevelWarn:
+		lv = flbLogWarn
+	case tlout.LevelDebug:
+		lv = flbLogDebug
+	}
+	if C.tl_log_check(h.api, h.ins, lv) == 0 {
+		return
+	}
+	msg := C.CString(h.prefix + fmt.Sprintf(format, args...))
+	defer C.free(unsafe.Pointer(msg))
+	C.tl_log(h.api, lv, msg)
+}
+
+// hostMetrics counts on the instance's cmetrics context, which Fluent Bit exports (for
+// example at /api/v2/metrics/prometheus) with its own output metrics.
+type hostMetrics struct {
+	mu       sync.Mutex // cmetrics counters are not safe for concurrent updates
+	records  unsafe.Pointer
+	links    unsafe.Pointer
+	retries  unsafe.Pointer
+	loop     unsafe.Pointer
+	panics   unsafe.Pointer
+	name     *C.char
+	cstrings map[string]*C.char
+}
+
+var cmtOnce struct {
+	sync.Once
+	ok bool
+}
+
+// newHostMetrics creates tracelink's counters on the instance's cmetrics context, or
+// returns nil where the host offers none.
+func newHostMetrics(api, ins unsafe.Pointer, name string) *hostMetrics {
+	cmtOnce.Do(func() { cmtOnce.ok = C.tl_cmt_resolve() != 0 })
+	if !cmtOnce.ok {
+		return nil
+	}
+	cmt := C.tl_cmt(api, ins)
+	if cmt == nil {
+		return nil
+	}
+	if n := C.tl_output_name(ins); n != nil {
+		name = C.GoString(n) // the name Fluent Bit's own output metrics carry
+	}
+	m := &hostMetrics{name: C.CString(name), cstrings: map[string]*C.char{}}
+	create := func(metric, help string, labels ...string) unsafe.Pointer {
+		cl := make([]*C.char, len(labels))
+		for i, l := range labels {
+			cl[i] = m.cstr(l)
+		}
+		return C.tl_counter_create(cmt, m.cstr("fluentbit"), m.cstr("tracelink"), m.cstr(metric), m.cstr(help), C.int(len(cl)), &cl[0])
+	}
+	m.records = create("records_total", "Records tracelink handled, by result: linked, unchanged, invalid (holding a rejected id), sampled_out.", "name", "result")
+	m.links = create("links_total", "Records linked to a trace, by the format the context was read from.", "name", "source")
+	m.retries = create("retries_total", "Flushes tracelink asked Fluent Bit to retry (spool full or not writable), and failed sends to the forward input (each retried), by kind.", "name", "kind")
+	m.loop = create("loop_drops_total", "Chunks dropped by the loop guard (their tag already starts with Tag_Prefix).", "name")
+	m.panics = create("panics_total", "Chunks whose processing panicked, passed on unchanged.", "name")
+	if m.records == nil || m.links == nil || m.retries == nil || m.loop == nil || m.panics == nil {
+		return nil
+	}
+	return m
+}
+
+// cstr returns a C copy of s, kept for the process's life (metric names and label values).
+func (m *hostMetrics) cstr(s string) *C.char {
+	if p, ok := m.cstrings[s]; ok {
+		return p
+	}
+	p := C.CString(s)
+	m.cstrings[s] = p
+	return p
+}
+
+// Add implements tlout.Metrics.
+func (m *hostMetrics) Add(d tlout.Stats) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := C.uint64_t(time.Now().UnixNano())
+	add := func(counter unsafe.Pointer, v uint64, labels ...string) {
+		if v == 0 {
+			return
+		}
+		vals := []*C.char{m.name}
+		for _, l := range labels {
+			vals = append(vals, m.cstr(l))
+		}
+		C.tl_counter_add(counter, ts, C.double(v), C.int(len(vals)), &vals[0])
+	}
+	add(m.records, d.LinkedTotal(), "linked")
+	add(m.records, d.Unchanged, "unchanged")
+	add(m.records, d.Invalid, "invalid")
+	add(m.records, d.SampledOut, "sampled_out")
+	for src, n := range d.Linked {
+		if parser.Source(src) != parser.SourceNone {
+			add(m.links, n, parser.Source(src).String())
+		}
+	}
+	add(m.retries, d.Retries, "flush")
+	add(m.retries, d.SendRetries, "send")
+	add(m.loop, d.LoopDrops)
+	add(m.panics, d.Panics)
+}
