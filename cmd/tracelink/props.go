@@ -76,13 +76,20 @@ func isGrokPattern(key string) bool {
 // the core's errors can name file:line.
 type configSource struct {
 	section fbconf.Section
+	all     []fbconf.Section // every section of the config, for the pipeline check
 }
 
 // propsFromConfig returns the rewrite properties of section index of the config file.
 func propsFromConfig(path string, index int, getenv func(string) string) (map[string]string, *configSource, error) {
-	sections, err := fbconf.LoadEnv(path, getenv)
+	all, err := fbconf.LoadAllEnv(path, getenv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	var sections []fbconf.Section
+	for _, s := range all {
+		if s.Kind == "OUTPUT" && strings.EqualFold(strings.TrimSpace(propOf(s, "Name")), fbconf.PluginName) {
+			sections = append(sections, s)
+		}
 	}
 	if len(sections) == 0 {
 		return nil, nil, fmt.Errorf("config %s: no output section with Name %s", path, fbconf.PluginName)
@@ -106,7 +113,17 @@ func propsFromConfig(path string, index int, getenv func(string) string) (map[st
 		}
 		props[k] = sec.Props[k]
 	}
-	return props, &configSource{section: sec}, nil
+	return props, &configSource{section: sec, all: all}, nil
+}
+
+// propOf returns a section's value for key (any case), or "".
+func propOf(s fbconf.Section, key string) string {
+	for k, v := range s.Props {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return ""
 }
 
 // applyFlags merges -p key=value flags over props (keys case-insensitive; a flag replaces a

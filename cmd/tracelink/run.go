@@ -58,7 +58,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	if !ok {
 		return code
 	}
-	proc, err := buildProcessor(opts, getenv)
+	proc, warnings, err := buildProcessor(opts, getenv)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "tracelink: warning: %s\n", w)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "tracelink: %v\n", err)
 		return exitUsage
@@ -121,18 +124,20 @@ func parseFlags(args []string, stderr io.Writer) (options, int, bool) {
 	return o, exitOK, true
 }
 
-// buildProcessor gathers the properties and builds the core.
-func buildProcessor(o options, getenv func(string) string) (*parser.Processor, error) {
+// buildProcessor gathers the properties and builds the core; with a config file it also
+// checks the pipeline around the tracelink section, and returns its warnings.
+func buildProcessor(o options, getenv func(string) string) (*parser.Processor, []string, error) {
 	props := map[string]string{}
 	var src *configSource
+	var warnings []string
 	if o.config != "" {
 		var err error
 		if props, src, err = propsFromConfig(o.config, o.section, getenv); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := applyFlags(props, o.props); err != nil {
-		return nil, err
+		return nil, warnings, err
 	}
 	flagKeys := map[string]bool{}
 	for _, f := range o.props {
@@ -143,9 +148,16 @@ func buildProcessor(o options, getenv func(string) string) (*parser.Processor, e
 		parser.WithGetenv(getenv),
 		parser.WithProjectLookup(func(ctx context.Context) (string, error) { return gcpproject.Lookup(ctx) }))
 	if err != nil {
-		return nil, src.locate(err, flagKeys)
+		return nil, warnings, src.locate(err, flagKeys)
 	}
-	return proc, nil
+	if src != nil {
+		var problems []error
+		problems, warnings = checkPipeline(src.all, src.section)
+		if len(problems) > 0 {
+			return nil, warnings, errors.Join(problems...)
+		}
+	}
+	return proc, warnings, nil
 }
 
 // input is one named source of lines.

@@ -212,6 +212,14 @@ const twoSections = `[INPUT]
     Name  tail
     Path  /var/log/*.log
 
+[INPUT]
+    Name       forward
+    Unix_Path  /run/fwd.sock
+
+[INPUT]
+    Name    forward
+    Listen  127.0.0.1
+
 [OUTPUT]
     Name           tracelink
     Match          kube.*
@@ -257,6 +265,33 @@ func TestRunConfigYAML(t *testing.T) {
 	code, out, errs := runCLI(t, w3cRec+"\n", "-q", "-json", "-c", conf)
 	if code != 0 || !strings.Contains(out, `"trace_flags":"01"`) {
 		t.Errorf("yaml config: exit %d, out %s, err %s", code, out, errs)
+	}
+}
+
+// TestRunConfigPipeline: -c checks what the tracelink section needs from the rest of the
+// config: a Match that does not loop, a forward input where it sends.
+func TestRunConfigPipeline(t *testing.T) {
+	const fwd = "[INPUT]\n  Name forward\n  Unix_Path /run/fw.sock\n"
+	tests := []struct {
+		name, content, contains string
+		code                    int
+	}{
+		{"ok", fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n", "", 0},
+		{"match loops", fwd + "[OUTPUT]\n  Name tracelink\n  Match *\n  Format otel\n  Unix_Path /run/fw.sock\n", `conf:6: property Match "*" also matches the tags this output sends back`, 2},
+		{"no forward input", "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n", "tracelink sends to unix:/run/fw.sock, but there is no forward input", 2},
+		{"forward input elsewhere", fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Forward_Port 24225\n", "sends to 127.0.0.1:24225, but the forward inputs listen on unix:/run/fw.sock", 2},
+		{"tcp default", "[INPUT]\n  Name forward\n[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n", "", 0},
+		{"workers with hot reload", "[SERVICE]\n  Hot_Reload On\n" + fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n  Workers 2\n", "warning: ", 0},
+		{"stdout needs no input", "[OUTPUT]\n  Name tracelink\n  Match *\n  Format otel\n  Emit stdout\n", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := writeConfig(t, "fluent-bit.conf", tc.content)
+			code, _, errs := runCLI(t, "", "-q", "-c", conf)
+			if code != tc.code || (tc.contains == "") != (errs == "") || !strings.Contains(errs, tc.contains) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.contains)
+			}
+		})
 	}
 }
 

@@ -11,10 +11,10 @@ import (
 func (l *loader) loadClassic(path string, data []byte, depth int) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	var cur *Section // the open [OUTPUT] section, nil inside other sections
+	var cur *Section // the open section
 	inSection := false
 	flush := func() {
-		if cur != nil && isTracelink(cur.Props) {
+		if cur != nil {
 			l.sections = append(l.sections, *cur)
 		}
 		cur = nil
@@ -34,10 +34,8 @@ func (l *loader) loadClassic(path string, data []byte, depth int) error {
 			}
 			flush()
 			inSection = true
-			if strings.EqualFold(strings.TrimSpace(line[1:len(line)-1]), "OUTPUT") {
-				s := newSection(path, lineNo)
-				cur = &s
-			}
+			s := newSection(strings.ToUpper(strings.TrimSpace(line[1:len(line)-1])), path, lineNo)
+			cur = &s
 		case line[0] == '@':
 			cmd, arg, _ := strings.Cut(line, " ")
 			arg = strings.TrimSpace(arg)

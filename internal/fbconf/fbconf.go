@@ -16,9 +16,11 @@ const PluginName = "tracelink"
 // maxIncludeDepth bounds @INCLUDE / includes nesting (and so include cycles).
 const maxIncludeDepth = 16
 
-// Section is one [OUTPUT] (classic) or pipeline.outputs entry (YAML) whose Name is
-// "tracelink" (case-insensitive).
+// Section is one section of a config: a [SECTION] (classic), or a service map or a
+// pipeline.inputs/filters/outputs entry (YAML).
 type Section struct {
+	// Kind is the section's kind in upper case: SERVICE, INPUT, FILTER, OUTPUT, PARSER...
+	Kind string
 	// Props holds the section's keys as written, with ${VAR} expanded. A key given twice
 	// keeps its last value, as Fluent Bit does.
 	Props map[string]string
@@ -50,6 +52,22 @@ func Load(path string) ([]Section, error) {
 // from @SET / env first, then getenv; an unknown variable expands to "", as in Fluent Bit.
 // Errors name file:line.
 func LoadEnv(path string, getenv func(string) string) ([]Section, error) {
+	all, err := LoadAllEnv(path, getenv)
+	if err != nil {
+		return nil, err
+	}
+	var out []Section
+	for _, s := range all {
+		if s.Kind == "OUTPUT" && isTracelink(s.Props) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// LoadAllEnv is LoadEnv returning every section of the pipeline (SERVICE, INPUT, FILTER,
+// OUTPUT, ...), each with its Kind, in file order.
+func LoadAllEnv(path string, getenv func(string) string) ([]Section, error) {
 	l := &loader{vars: map[string]string{}, getenv: getenv, active: map[string]bool{}}
 	if err := l.loadFile(path, 0); err != nil {
 		return nil, err
@@ -141,8 +159,8 @@ func includeFiles(from, pattern string) ([]string, error) {
 	return matches, nil // sorted by Glob
 }
 
-func newSection(file string, line int) Section {
-	return Section{Props: map[string]string{}, File: file, Line: line, KeyLines: map[string]int{}}
+func newSection(kind, file string, line int) Section {
+	return Section{Kind: kind, Props: map[string]string{}, File: file, Line: line, KeyLines: map[string]int{}}
 }
 
 // isTracelink reports whether props name the tracelink plugin.

@@ -51,6 +51,16 @@ func (l *loader) loadYAML(path string, data []byte, depth int) error {
 			}
 		}
 	}
+	if svc := mapValue(root, "service"); svc != nil && svc.Kind == yaml.MappingNode {
+		s := newSection("SERVICE", path, svc.Line)
+		for i := 0; i+1 < len(svc.Content); i += 2 {
+			if k, v := svc.Content[i], svc.Content[i+1]; v.Kind == yaml.ScalarNode {
+				s.Props[k.Value] = l.expand(v.Value)
+				s.KeyLines[k.Value] = k.Line
+			}
+		}
+		l.sections = append(l.sections, s)
+	}
 	pipeline := mapValue(root, "pipeline")
 	if pipeline == nil {
 		return nil
@@ -58,18 +68,28 @@ func (l *loader) loadYAML(path string, data []byte, depth int) error {
 	if pipeline.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s:%d: pipeline must be a map", path, pipeline.Line)
 	}
-	outputs := mapValue(pipeline, "outputs")
-	if outputs == nil {
+	for _, kind := range []string{"inputs", "filters", "outputs"} {
+		if err := l.loadYAMLList(path, pipeline, kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadYAMLList adds the entries of pipeline.<kind> (inputs, filters, outputs).
+func (l *loader) loadYAMLList(path string, pipeline *yaml.Node, kind string) error {
+	list := mapValue(pipeline, kind)
+	if list == nil {
 		return nil
 	}
-	if outputs.Kind != yaml.SequenceNode {
-		return fmt.Errorf("%s:%d: pipeline.outputs must be a list", path, outputs.Line)
+	if list.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%s:%d: pipeline.%s must be a list", path, list.Line, kind)
 	}
-	for _, out := range outputs.Content {
+	for _, out := range list.Content {
 		if out.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s:%d: each pipeline.outputs entry must be a map", path, out.Line)
+			return fmt.Errorf("%s:%d: each pipeline.%s entry must be a map", path, out.Line, kind)
 		}
-		s := newSection(path, out.Line)
+		s := newSection(strings.ToUpper(strings.TrimSuffix(kind, "s")), path, out.Line)
 		for i := 0; i+1 < len(out.Content); i += 2 {
 			k, v := out.Content[i], out.Content[i+1]
 			if v.Kind == yaml.AliasNode && v.Alias != nil {
@@ -79,7 +99,7 @@ func (l *loader) loadYAML(path string, data []byte, depth int) error {
 				if strings.EqualFold(k.Value, "processors") {
 					continue // processors run inside Fluent Bit, not in the plugin
 				}
-				if isTracelink(scalarProps(out)) {
+				if kind == "outputs" && isTracelink(scalarProps(out)) {
 					return fmt.Errorf("%s:%d: key %s: value must be a single value, not a list or map", path, k.Line, k.Value)
 				}
 				continue
@@ -87,9 +107,7 @@ func (l *loader) loadYAML(path string, data []byte, depth int) error {
 			s.Props[k.Value] = l.expand(v.Value)
 			s.KeyLines[k.Value] = k.Line
 		}
-		if isTracelink(s.Props) {
-			l.sections = append(l.sections, s)
-		}
+		l.sections = append(l.sections, s)
 	}
 	return nil
 }

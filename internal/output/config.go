@@ -244,6 +244,16 @@ func parseDuration(name, raw string, def time.Duration, zeroOK bool) (time.Durat
 	return d, nil
 }
 
+// CheckMatch reports, as checkMatch does for a running instance, whether Match or
+// Match_Regex (as written in a config) would route the records sent back with tagPrefix
+// (default traced.) to the same output again. The CLI's config check uses it.
+func CheckMatch(match, matchRegex, tagPrefix string) error {
+	if tagPrefix == "" {
+		tagPrefix = "traced."
+	}
+	return checkMatch(strings.TrimSpace(match), strings.TrimSpace(matchRegex), tagPrefix)
+}
+
 // checkMatch fails when Match or Match_Regex would route the records this instance sends
 // back (tagged tagPrefix + tag) to this instance again: an endless loop.
 //
