@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,34 +17,8 @@ func TestDatadogLinksAtTheIntake(t *testing.T) {
 	dd := fbtest.NewDatadog(t)
 	host, port := dd.HostPort()
 	const n = 500
-	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n}
-	w.Start()
-	if err := w.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
-[SERVICE]
-    Flush      1
-    Log_Level  info
-
-[INPUT]
-    Name            tail
-    Path            {dir}/app.log
-    Read_from_Head  On
-    Tag             app
-
-[OUTPUT]
-    Name        tracelink
-    Match       app
-    Format      datadog
-    Unix_Path   {dir}/fw.sock
-    Spool_Path  {dir}/spool
-
-[INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
-
-[OUTPUT]
+	writeApp(t, dir, n, nil)
+	conf := pipeline{tracelink: "    Format  datadog\n", next: expand(`[OUTPUT]
     Name            datadog
     Match           traced.*
     Host            {host}
@@ -53,7 +26,7 @@ func TestDatadogLinksAtTheIntake(t *testing.T) {
     TLS             off
     apikey          test-key
     dd_message_key  log
-`, map[string]string{"dir": dir, "host": host, "port": port}))
+`, map[string]string{"host": host, "port": port})}.write(t, dir)
 	fb := fbtest.Start(t, conf, fbtest.Options{})
 	r := dd.Counter.WaitAll(n, 30*time.Second)
 	fb.Stop(20 * time.Second)

@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tracelink/tracelink/internal/fbtest"
 )
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
@@ -81,5 +84,65 @@ func checkNoProblems(t *testing.T, log string, allowed ...string) {
 	t.Helper()
 	if p := problems(log, allowed...); len(p) > 0 {
 		t.Errorf("Fluent Bit logged %d distinct errors, warnings or retries:\n%s", len(p), strings.Join(p[:min(len(p), 8)], "\n"))
+	}
+}
+
+// pipeline is the usual test pipeline: tail {dir}/app.log -> tracelink -> forward input
+// on {dir}/fw.sock -> the next hop. Each field adds lines, in classic syntax, to its section.
+type pipeline struct {
+	service   string // [SERVICE]
+	tail      string // the tail input
+	tracelink string // the tracelink output (Format at least)
+	next      string // the [OUTPUT] section(s) after the forward input, matching traced.*
+}
+
+// write writes the config into dir and returns its path.
+func (p pipeline) write(t *testing.T, dir string) string {
+	t.Helper()
+	return writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
+[SERVICE]
+    Flush      1
+    Log_Level  info
+{service}
+[INPUT]
+    Name            tail
+    Path            {dir}/app.log
+    Read_from_Head  On
+    Tag             app
+{tail}
+[OUTPUT]
+    Name        tracelink
+    Match       app
+    Unix_Path   {dir}/fw.sock
+    Spool_Path  {dir}/spool
+{tracelink}
+[INPUT]
+    Name       forward
+    Unix_Path  {dir}/fw.sock
+
+{next}
+`, map[string]string{"dir": dir, "service": p.service, "tail": p.tail, "tracelink": p.tracelink, "next": p.next}))
+}
+
+// forwardTo is an [OUTPUT] section sending traced.* to a forward receiver on port, with
+// acks and retries without limit.
+func forwardTo(port int) string {
+	return fmt.Sprintf(`[OUTPUT]
+    Name                  forward
+    Match                 traced.*
+    Host                  127.0.0.1
+    Port                  %d
+    Require_ack_response  true
+    Retry_Limit           no_limits
+`, port)
+}
+
+// writeApp writes n application lines (fbtest.AppLine, or line) to dir/app.log at once.
+func writeApp(t *testing.T, dir string, n int, line func(int) string) {
+	t.Helper()
+	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: line}
+	w.Start()
+	if err := w.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

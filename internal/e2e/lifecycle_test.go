@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -93,35 +92,7 @@ func TestReceiverOutageLosesNothing(t *testing.T) {
 	sink := fbtest.NewSink(t, "dd.trace_id", false)
 	log := filepath.Join(dir, "app.log")
 	writeFile(t, log, "")
-	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
-[SERVICE]
-    Flush      1
-    Log_Level  info
-
-[INPUT]
-    Name  tail
-    Path  {dir}/app.log
-    Tag   app
-
-[OUTPUT]
-    Name        tracelink
-    Match       app
-    Format      datadog
-    Unix_Path   {dir}/fw.sock
-    Spool_Path  {dir}/spool
-
-[INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
-
-[OUTPUT]
-    Name                  forward
-    Match                 traced.*
-    Host                  127.0.0.1
-    Port                  {sink}
-    Require_ack_response  true
-    Retry_Limit           no_limits
-`, map[string]string{"dir": dir, "sink": strconv.Itoa(sink.Port())}))
+	conf := pipeline{tracelink: "    Format  datadog\n", next: forwardTo(sink.Port())}.write(t, dir)
 	fb := fbtest.Start(t, conf, fbtest.Options{})
 	const n, rate = 3000, 300
 	w := &fbtest.Writer{Path: log, Rate: rate, N: n}

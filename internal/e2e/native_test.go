@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,42 +18,15 @@ import (
 	"github.com/tracelink/tracelink/parser"
 )
 
-// nativeConf is a small pipeline: tail -> tracelink (extra properties) -> forward ->
-// forward output to sink, with the HTTP server on port.
+// nativeConf is the usual pipeline with the HTTP server on httpPort and the records going
+// to a forward receiver on sinkPort.
 func nativeConf(t *testing.T, dir string, sinkPort, httpPort int, service, tracelink string) string {
 	t.Helper()
-	return writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
-[SERVICE]
-    Flush        1
-    HTTP_Server  On
-    HTTP_Listen  127.0.0.1
-    HTTP_Port    {http}
-{service}
-
-[INPUT]
-    Name            tail
-    Path            {dir}/app.log
-    Read_from_Head  On
-    Tag             app
-
-[OUTPUT]
-    Name        tracelink
-    Match       app
-    Unix_Path   {dir}/fw.sock
-    Spool_Path  {dir}/spool
-{tracelink}
-
-[INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
-
-[OUTPUT]
-    Name                  forward
-    Match                 traced.*
-    Host                  127.0.0.1
-    Port                  {sink}
-    Require_ack_response  true
-`, map[string]string{"dir": dir, "sink": strconv.Itoa(sinkPort), "http": strconv.Itoa(httpPort), "service": service, "tracelink": tracelink}))
+	return pipeline{
+		service:   fmt.Sprintf("    HTTP_Server  On\n    HTTP_Listen  127.0.0.1\n    HTTP_Port    %d\n", httpPort) + service,
+		tracelink: tracelink,
+		next:      forwardTo(sinkPort),
+	}.write(t, dir)
 }
 
 // Fluent Bit refuses a misspelled property with its standard message, naming it.
@@ -132,16 +104,12 @@ func TestPrometheusMetrics(t *testing.T) {
 	dir := shortDir(t)
 	sink := fbtest.NewSink(t, "dd.trace_id", false)
 	const n = 300 // 200 linked (datadog), 100 without a trace
-	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: func(seq int) string {
+	writeApp(t, dir, n, func(seq int) string {
 		if seq%3 == 2 {
 			return fmt.Sprintf(`{"level":"info","msg":"no trace","seq":%d}`, seq)
 		}
 		return fbtest.AppLine(seq)
-	}}
-	w.Start()
-	if err := w.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	})
 	port := freePort(t)
 	conf := nativeConf(t, dir, sink.Port(), port, "", "    Format  datadog\n")
 	fb := fbtest.Start(t, conf, fbtest.Options{})

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,45 +18,19 @@ func TestOTelLinksAtTheBackend(t *testing.T) {
 	host, port := otlp.HostPort()
 	const n = 500
 	// pino with dd-trace-js, and an OpenTelemetry-instrumented line with a sampled traceparent.
-	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n, Line: func(seq int) string {
+	writeApp(t, dir, n, func(seq int) string {
 		if seq%2 == 0 {
 			return fbtest.AppLine(seq)
 		}
 		return `{"level":"error","time":"2025-11-21T10:00:00.250Z","msg":"boom","seq":` + strconv.Itoa(seq) +
 			`,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}`
-	}}
-	w.Start()
-	if err := w.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
-[SERVICE]
-    Flush      1
-    Log_Level  info
-
-[INPUT]
-    Name            tail
-    Path            {dir}/app.log
-    Read_from_Head  On
-    Tag             app
-
-[OUTPUT]
-    Name        tracelink
-    Match       app
-    Format      otel
-    Unix_Path   {dir}/fw.sock
-    Spool_Path  {dir}/spool
-
-[INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
-
-[OUTPUT]
+	})
+	conf := pipeline{tracelink: "    Format  otel\n", next: expand(`[OUTPUT]
     Name   opentelemetry
     Match  traced.*
     Host   {host}
     Port   {port}
-`, map[string]string{"dir": dir, "host": host, "port": port}))
+`, map[string]string{"host": host, "port": port})}.write(t, dir)
 	fb := fbtest.Start(t, conf, fbtest.Options{})
 	r := otlp.Counter.WaitAll(n, 30*time.Second)
 	fb.Stop(20 * time.Second)

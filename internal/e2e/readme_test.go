@@ -21,12 +21,16 @@ func readmeSnippets(t *testing.T) []string {
 	lines := strings.Split(repoFile(t, "README.md"), "\n")
 	var section string
 	for i := 0; i < len(lines); i++ {
-		if strings.TrimSpace(lines[i]) != "```" {
+		fence := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(fence, "```") {
 			continue
 		}
 		var body []string
-		for i++; i < len(lines) && strings.TrimSpace(lines[i]) != "```"; i++ {
+		for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
 			body = append(body, lines[i])
+		}
+		if fence != "```" {
+			continue // a block in another language (sh, json, yaml...)
 		}
 		block := strings.Join(body, "\n")
 		switch {

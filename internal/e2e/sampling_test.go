@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -16,41 +15,8 @@ func TestSamplingInTheRealHost(t *testing.T) {
 	dir := shortDir(t)
 	sink := fbtest.NewSink(t, "dd.trace_id", false)
 	const n = 4000
-	w := &fbtest.Writer{Path: filepath.Join(dir, "app.log"), Rate: 1e6, N: n}
-	w.Start()
-	if err := w.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	conf := writeFile(t, filepath.Join(dir, "fluent-bit.conf"), expand(`
-[SERVICE]
-    Flush      1
-    Log_Level  info
-
-[INPUT]
-    Name            tail
-    Path            {dir}/app.log
-    Read_from_Head  On
-    Tag             app
-
-[OUTPUT]
-    Name            tracelink
-    Match           app
-    Format          datadog
-    Unix_Path       {dir}/fw.sock
-    Spool_Path      {dir}/spool
-    Sample_Rate     0.25
-
-[INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
-
-[OUTPUT]
-    Name                  forward
-    Match                 traced.*
-    Host                  127.0.0.1
-    Port                  {sink}
-    Require_ack_response  true
-`, map[string]string{"dir": dir, "sink": strconv.Itoa(sink.Port())}))
+	writeApp(t, dir, n, nil)
+	conf := pipeline{tracelink: "    Format       datadog\n    Sample_Rate  0.25\n", next: forwardTo(sink.Port())}.write(t, dir)
 	fb := fbtest.Start(t, conf, fbtest.Options{})
 	const threshold = 0xc << 52
 	want := 0

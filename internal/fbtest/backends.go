@@ -165,14 +165,10 @@ func (s *Stackdriver) write(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad token", http.StatusUnauthorized)
 		return
 	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
+	body, err := requestBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	var req struct {
 		Entries []map[string]any `json:"entries"`
@@ -235,14 +231,10 @@ func (d *Datadog) intake(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
+	body, err := requestBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	var logs []map[string]any
 	if err := json.NewDecoder(body).Decode(&logs); err != nil {
@@ -273,8 +265,19 @@ func (d *Datadog) Logs() []map[string]any {
 }
 
 // HostPort returns the intake's host and port.
-func (d *Datadog) HostPort() (string, string) {
-	a := strings.TrimPrefix(d.Server.URL, "http://")
+func (d *Datadog) HostPort() (string, string) { return hostPort(d.Server.URL) }
+
+// hostPort splits an httptest server's URL into host and port.
+func hostPort(url string) (string, string) {
+	a := strings.TrimPrefix(url, "http://")
 	i := strings.LastIndexByte(a, ':')
 	return a[:i], a[i+1:]
+}
+
+// requestBody returns a request's body, gunzipped when it says so.
+func requestBody(r *http.Request) (io.Reader, error) {
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		return gzip.NewReader(r.Body)
+	}
+	return r.Body, nil
 }

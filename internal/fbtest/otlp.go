@@ -2,13 +2,11 @@ package fbtest
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -42,14 +40,10 @@ func (o *OTLP) export(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
+	body, err := requestBody(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
 	b, err := io.ReadAll(body)
 	if err != nil {
@@ -127,11 +121,7 @@ func (o *OTLP) RecordBySeq(seq int) *logspb.LogRecord {
 }
 
 // HostPort returns the receiver's host and port, for the opentelemetry output.
-func (o *OTLP) HostPort() (string, string) {
-	a := strings.TrimPrefix(o.Server.URL, "http://")
-	i := strings.LastIndexByte(a, ':')
-	return a[:i], a[i+1:]
-}
+func (o *OTLP) HostPort() (string, string) { return hostPort(o.Server.URL) }
 
 // HexID formats an id as lowercase hex.
 func HexID(b []byte) string { return hex.EncodeToString(b) }
