@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -106,6 +107,43 @@ func TestReceiverOutageLosesNothing(t *testing.T) {
 	t.Logf("at the receiver: %s", r)
 	if r.Missing != 0 || r.Unlinked != 0 {
 		t.Errorf("lines lost or unlinked across the receiver's outage: %s", r)
+	}
+	fb.Stop(30 * time.Second)
+}
+
+// With Spool_Memory 0 (and Fluent Bit's filesystem storage on the inputs), even a SIGKILL
+// loses nothing: every batch is on disk before its flush returns. The forward input is
+// first missing, so that the batches are still spooled when the process is killed.
+func TestKillWithFileSpool(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	sink := fbtest.NewSink(t, "dd.trace_id", false)
+	const n = 2000
+	writeApp(t, dir, n, nil)
+	p := pipeline{
+		service:   "    storage.path  " + dir + "/storage\n",
+		tail:      "    DB            " + dir + "/tail.db\n    storage.type  filesystem\n",
+		tracelink: "    Format        datadog\n    Spool_Memory  0\n    Ack_Timeout   1s\n",
+		next:      forwardTo(sink.Port()),
+	}
+	conf := p.write(t, dir)
+	good := readFileString(conf)
+	// First run: the forward input listens elsewhere, so nothing is acknowledged.
+	writeFile(t, conf, strings.Replace(good, "    Name       forward\n    Unix_Path  "+dir+"/fw.sock", "    Name       forward\n    Unix_Path  "+dir+"/elsewhere.sock", 1))
+	fb := fbtest.Start(t, conf, fbtest.Options{})
+	if !fb.WaitLog("could not deliver", 20*time.Second) {
+		t.Fatalf("no failed send while the forward input is elsewhere; log:\n%s", fb.Log())
+	}
+	fb.Kill()
+	if r := sink.Check(n); r.Distinct != 0 {
+		t.Fatalf("records arrived although nothing listened where tracelink sends: %s", r)
+	}
+	writeFile(t, conf, good)
+	fb.Restart()
+	r := sink.WaitAll(n, 60*time.Second)
+	t.Logf("after the SIGKILL and a restart: %s", r)
+	if r.Missing != 0 {
+		t.Errorf("lines lost across a SIGKILL with Spool_Memory 0: %s", r)
 	}
 	fb.Stop(30 * time.Second)
 }
