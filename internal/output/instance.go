@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,9 +142,11 @@ type Instance struct {
 
 // flushBuffer is one flush's scratch space, reused through a sync.Pool.
 type flushBuffer struct {
-	out     []byte // the rewritten chunk
-	rec     []byte // the record being rewritten
-	meta    []byte // the event metadata being written (Format otel)
+	out     []byte       // the rewritten chunk
+	rec     []byte       // the record being rewritten
+	meta    []byte       // the event metadata being written (Format otel)
+	starts  []int        // where each event of out starts
+	parts   []spool.Part // the messages out is sent as
 	scratch parser.Scratch
 }
 
@@ -320,7 +323,13 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	if count == 0 {
 		return FlushOK // nothing to deliver
 	}
-	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries); err != nil {
+	parts := fb.parts[:0]
+	if len(fb.starts) == count { // the rewrite noted where each event starts
+		parts = cutParts(parts, fb.starts, len(entries), count)
+	} else {
+		parts = nil // passed on as it came: the sender cuts it
+	}
+	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries, slices.Clone(parts)); err != nil {
 		in.counters.retries.Add(1)
 		in.report(Stats{Retries: 1})
 		if errors.Is(err, spool.ErrFull) {
@@ -425,40 +434,72 @@ func (in *Instance) sendLoop() {
 // by default). A larger batch is sent as several messages, split at event boundaries.
 const maxMessageBytes = 256 << 10
 
-// sendBatch sends b's entries from b.Sent on, as messages of at most maxMessageBytes
-// (an event larger than that goes alone). Each acknowledged message moves b.Sent, so a
-// retry resumes after what was delivered.
+// sendBatch sends b's entries from b.Sent on, one message per part (messages of at most
+// maxMessageBytes; an event larger than that goes alone). Each acknowledged message moves
+// b.Sent, so a retry resumes after what was delivered.
 func (in *Instance) sendBatch(b *spool.Batch, entries []byte) error {
-	send := func(part []byte, n int) error {
+	parts := b.Parts
+	if parts == nil {
+		parts = walkParts(entries, b.Count)
+	}
+	for _, p := range parts {
+		if p.End <= b.Sent {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
-		defer cancel()
-		return in.send.Send(ctx, b.Tag, part, n)
+		err := in.send.Send(ctx, b.Tag, entries[b.Sent:p.End], p.Count)
+		cancel()
+		if err != nil {
+			return err
+		}
+		b.Sent = p.End
 	}
-	rest := entries[b.Sent:]
-	if len(rest) <= maxMessageBytes && b.Sent == 0 {
-		return send(rest, b.Count)
-	}
-	w := chunk.NewWalker(rest)
-	var ev chunk.Event
-	start, n := 0, 0
-	for w.Next(&ev) {
-		if n > 0 && ev.Offset+len(ev.Raw)-start > maxMessageBytes {
-			if err := send(rest[start:ev.Offset], n); err != nil {
-				return err
-			}
-			b.Sent += ev.Offset - start
-			start, n = ev.Offset, 0
+	return nil
+}
+
+// cutParts appends to dst the messages that entries of length end are sent as: events
+// (starting at starts) are added to a message while it stays within maxMessageBytes. count
+// is the number of events.
+func cutParts(dst []spool.Part, starts []int, end, count int) []spool.Part {
+	msgStart, n := 0, 0
+	for i, s := range starts {
+		e := end
+		if i+1 < len(starts) {
+			e = starts[i+1]
+		}
+		if n > 0 && e-msgStart > maxMessageBytes {
+			dst = append(dst, spool.Part{End: s, Count: n})
+			msgStart, n = s, 0
 		}
 		n++
 	}
-	if w.Err() != nil {
-		n++ // a malformed tail passed on as it came, in the last message
+	if end > msgStart || len(dst) == 0 {
+		dst = append(dst, spool.Part{End: end, Count: count - countParts(dst)})
 	}
-	if err := send(rest[start:], n); err != nil {
-		return err
+	return dst
+}
+
+func countParts(parts []spool.Part) int {
+	n := 0
+	for _, p := range parts {
+		n += p.Count
 	}
-	b.Sent = len(entries)
-	return nil
+	return n
+}
+
+// walkParts cuts a batch whose event starts are not known (one an earlier process left,
+// or a chunk passed on as it came): a malformed tail goes with the last message.
+func walkParts(entries []byte, count int) []spool.Part {
+	if len(entries) <= maxMessageBytes {
+		return []spool.Part{{End: len(entries), Count: count}}
+	}
+	var starts []int
+	w := chunk.NewWalker(entries)
+	var ev chunk.Event
+	for w.Next(&ev) {
+		starts = append(starts, ev.Offset)
+	}
+	return cutParts(nil, starts, len(entries), count)
 }
 
 func (in *Instance) putBuffer(fb *flushBuffer) {
@@ -491,15 +532,18 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		if r := recover(); r != nil {
 			in.logPanic(r)
 			*fc = flushCounts{panicked: true}
+			fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
 			entries, count = data, in.passThroughCounts(data, fc)
 		}
 	}()
 	out := fb.out[:0]
+	fb.starts = fb.starts[:0]
 	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
 	w := chunk.NewWalker(data)
 	var ev chunk.Event
 	for w.Next(&ev) {
 		count++
+		fb.starts = append(fb.starts, len(out))
 		if ev.IsGroup() {
 			out = chunk.AppendEvent(out, &ev, ev.Record)
 			continue
@@ -511,6 +555,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		fb.rec, res = in.proc.ProcessWith(&fb.scratch, fb.rec[:0], ev.Record)
 		if res.Dropped {
 			count-- // sampled out: not sent
+			fb.starts = fb.starts[:len(fb.starts)-1]
 			fc.sampledOut++
 			continue
 		}
@@ -555,6 +600,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 	if err := w.Err(); err != nil {
 		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
 		*fc = flushCounts{malformed: true}
+		fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
 		return data, in.passThroughCounts(data, fc)
 	}
 	return out, count

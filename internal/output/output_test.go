@@ -16,6 +16,7 @@ import (
 	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward/forwardtest"
 	"github.com/tracelink/tracelink/internal/output/outputtest"
+	"github.com/tracelink/tracelink/internal/spool"
 	"github.com/tracelink/tracelink/parser"
 )
 
@@ -819,5 +820,40 @@ func TestMetricsGetEveryCount(t *testing.T) {
 	st := in.Stats()
 	if m.sum.Records != st.Records || m.sum.Linked != st.Linked || m.sum.LoopDrops != 1 || st.Records != 7 {
 		t.Errorf("metrics got %+v, the instance counts %s", m.sum, st)
+	}
+}
+
+// The messages cut from the rewrite's event offsets are those a walk of the entries cuts.
+func TestCutPartsMatchesWalk(t *testing.T) {
+	for _, n := range []int{1, 3, 700, 2500} {
+		data := outputtest.Chunk(outputtest.V2, 0, n)
+		var starts []int
+		w := chunk.NewWalker(data)
+		var ev chunk.Event
+		for w.Next(&ev) {
+			starts = append(starts, ev.Offset)
+		}
+		got := cutParts(nil, starts, len(data), n)
+		want := walkParts(data, n)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%d events: cutParts %v, walkParts %v", n, got, want)
+		}
+		total, prev := 0, 0
+		for _, p := range got {
+			if p.End-prev > maxMessageBytes && p.Count > 1 {
+				t.Errorf("%d events: a message of %d bytes and %d events", n, p.End-prev, p.Count)
+			}
+			total += p.Count
+			prev = p.End
+		}
+		if total != n || prev != len(data) {
+			t.Errorf("%d events: parts cover %d events and %d of %d bytes", n, total, prev, len(data))
+		}
+	}
+	// An event larger than a message goes alone, between its neighbours' messages.
+	got := cutParts(nil, []int{0, 10, maxMessageBytes + 20}, maxMessageBytes+30, 3)
+	want := []spool.Part{{End: 10, Count: 1}, {End: maxMessageBytes + 20, Count: 1}, {End: maxMessageBytes + 30, Count: 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parts %v, want %v", got, want)
 	}
 }

@@ -63,10 +63,18 @@ type Batch struct {
 	// Sent is how many bytes of the entries were acknowledged already; a sender that
 	// delivers a batch in parts sets it, so that a retry in this process resumes there.
 	Sent int
+	// Parts are the messages the entries are sent as, when Put was given them (nil for a
+	// batch an earlier process left: the sender cuts it again).
+	Parts []Part
 
 	seq  uint64
 	size int64  // file size (the bytes it counts against the limit)
 	data []byte // the file's bytes while the batch is kept in memory; nil once on disk
+}
+
+// Part is one message of a batch: the entries up to End (an offset), Count events.
+type Part struct {
+	End, Count int
 }
 
 // Spool is one directory of batches, owned by one process at a time (an flock on LOCK).
@@ -210,9 +218,10 @@ func (s *Spool) path(seq uint64) string {
 func (s *Spool) Dir() string { return s.dir }
 
 // Put keeps one batch, in memory or in a file (see Options.Memory), and queues it for a
-// sender. It returns ErrFull, keeping nothing, when the spool holds its limit. entries is
+// sender, with the messages to send it as (parts, which Put keeps; nil: the sender cuts
+// them). It returns ErrFull, keeping nothing, when the spool holds its limit. entries is
 // not retained.
-func (s *Spool) Put(tag string, count int, entries []byte) error {
+func (s *Spool) Put(tag string, count int, entries []byte, parts []Part) error {
 	if len(tag) > 1<<16 {
 		return fmt.Errorf("spool: tag of %d bytes is too long", len(tag))
 	}
@@ -227,7 +236,7 @@ func (s *Spool) Put(tag string, count int, entries []byte) error {
 		return ErrFull
 	}
 	s.seq++
-	b := &Batch{Tag: tag, Count: count, seq: s.seq, size: size}
+	b := &Batch{Tag: tag, Count: count, Parts: parts, seq: s.seq, size: size}
 	s.bytes += size // reserved while writing, so that concurrent Puts respect the limit
 	inMemory := s.memBytes+size <= s.memLimit
 	if inMemory {

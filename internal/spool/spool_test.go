@@ -41,7 +41,7 @@ func TestPutNextDone(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := mustOpen(t, dir, 0)
 	for i := range 3 {
-		if err := s.Put(fmt.Sprintf("tag.%d", i), i+1, []byte(fmt.Sprintf("entries-%d", i))); err != nil {
+		if err := s.Put(fmt.Sprintf("tag.%d", i), i+1, []byte(fmt.Sprintf("entries-%d", i)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +66,7 @@ func TestPutNextDone(t *testing.T) {
 func TestRequeueGoesFirst(t *testing.T) {
 	s, _ := mustOpen(t, t.TempDir(), 0)
 	for _, tag := range []string{"a", "b"} {
-		if err := s.Put(tag, 1, []byte(tag)); err != nil {
+		if err := s.Put(tag, 1, []byte(tag), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestRecoverAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 12 { // past 9 -> 10: order is numeric, not lexical on unpadded names
-		if err := s.Put("t", 1, []byte{byte(i)}); err != nil {
+		if err := s.Put("t", 1, []byte{byte(i)}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -130,7 +130,7 @@ func TestRecoverAfterRestart(t *testing.T) {
 		t.Errorf("temporary files left: %v", tmps)
 	}
 	// New batches number after the recovered ones.
-	if err := s2.Put("t", 1, []byte{42}); err != nil {
+	if err := s2.Put("t", 1, []byte{42}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := take(t, s2); b.seq != 13 {
@@ -152,7 +152,7 @@ func TestLimit(t *testing.T) {
 	entries := make([]byte, 400)
 	var full int
 	for range 5 {
-		if err := s.Put("t", 1, entries); errors.Is(err, ErrFull) {
+		if err := s.Put("t", 1, entries, nil); errors.Is(err, ErrFull) {
 			full++
 		} else if err != nil {
 			t.Fatal(err)
@@ -168,13 +168,13 @@ func TestLimit(t *testing.T) {
 	if err := s.Done(b); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put("t", 1, entries); err != nil {
+	if err := s.Put("t", 1, entries, nil); err != nil {
 		t.Errorf("Put after Done freed room: %v", err)
 	}
 	// One batch larger than the limit still goes in when the spool is empty: refusing it
 	// would retry it forever.
 	s2, _ := mustOpen(t, t.TempDir(), 100)
-	if err := s2.Put("t", 1, entries); err != nil {
+	if err := s2.Put("t", 1, entries, nil); err != nil {
 		t.Errorf("a lone oversized batch: %v", err)
 	}
 }
@@ -201,7 +201,7 @@ func TestCloseWakesNext(t *testing.T) {
 			t.Errorf("Next after Close = %v, want ErrClosed", err)
 		}
 	}
-	if err := s.Put("t", 1, []byte{1}); !errors.Is(err, ErrClosed) {
+	if err := s.Put("t", 1, []byte{1}, nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Put after Close = %v", err)
 	}
 }
@@ -215,7 +215,7 @@ func TestConcurrentPutAndTake(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				if err := s.Put("t", 1, []byte(fmt.Sprintf("%d-%d", w, i))); err != nil {
+				if err := s.Put("t", 1, []byte(fmt.Sprintf("%d-%d", w, i)), nil); err != nil {
 					t.Error(err)
 				}
 			}
@@ -269,7 +269,7 @@ func TestMemoryFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 4 {
-		if err := s.Put("t", i, []byte(fmt.Sprintf("entries-%d", i))); err != nil {
+		if err := s.Put("t", i, []byte(fmt.Sprintf("entries-%d", i)), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -288,7 +288,7 @@ func TestMemoryFirst(t *testing.T) {
 	}
 	inFlight, _ := take(t, s) // a sender holds it when the spool closes
 	// Memory full: the next batch goes to a file.
-	if err := s.Put("t", 9, make([]byte, 2000)); err != nil {
+	if err := s.Put("t", 9, make([]byte, 2000), nil); err != nil {
 		t.Fatal(err)
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "*"+fileSuffix)); len(files) != 1 {
