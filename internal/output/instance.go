@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -142,11 +141,10 @@ type Instance struct {
 
 // flushBuffer is one flush's scratch space, reused through a sync.Pool.
 type flushBuffer struct {
-	out     []byte       // the rewritten chunk
-	rec     []byte       // the record being rewritten
-	meta    []byte       // the event metadata being written (Format otel)
-	starts  []int        // where each event of out starts
-	parts   []spool.Part // the messages out is sent as
+	out     []byte // the rewritten chunk
+	rec     []byte // the record being rewritten
+	meta    []byte // the event metadata being written (Format otel)
+	starts  []int  // where each event of out starts
 	scratch parser.Scratch
 }
 
@@ -323,15 +321,12 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	if count == 0 {
 		return FlushOK // nothing to deliver
 	}
-	parts := fb.parts[:0]
-	if len(fb.starts) == count { // the rewrite noted where each event starts
-		parts = cutParts(parts, fb.starts, len(entries), count)
-	} else {
-		parts = nil // passed on as it came: the sender cuts it
+	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
+	if len(fb.starts) == count {
+		parts = cutParts(nil, fb.starts, len(entries), count) // the spool keeps it
 	}
-	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries, slices.Clone(parts)); err != nil {
-		in.counters.retries.Add(1)
-		in.report(Stats{Retries: 1})
+	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries, parts); err != nil {
+		in.count(Stats{Retries: 1})
 		if errors.Is(err, spool.ErrFull) {
 			if in.logEvery(&in.lastFullLog, warnEvery) {
 				st := in.spool.Stats()
@@ -343,13 +338,13 @@ func (in *Instance) Flush(tag string, data []byte) int {
 		in.log.Logf(LevelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
 		return FlushRetry
 	}
-	in.counters.delivered(&fc)
-	in.report(fc.delta())
+	in.count(fc.delta())
 	return FlushOK
 }
 
-// report hands a change of the counts to the host's metrics, if any.
-func (in *Instance) report(d Stats) {
+// count adds d to the instance's counters and hands it to the host's metrics, if any.
+func (in *Instance) count(d Stats) {
+	in.counters.add(d)
 	if in.metrics != nil {
 		in.metrics.Add(d)
 	}
@@ -358,7 +353,8 @@ func (in *Instance) report(d Stats) {
 // warnEvery bounds how often the spool-full and send-failure lines are logged.
 const warnEvery = 30 * time.Second
 
-// logEvery reports whether a rate-limited line may be logged now, and notes it.
+// logEvery reports whether a rate-limited line (the last one logged at *last, unix
+// nanoseconds) may be logged now, and notes it.
 func (in *Instance) logEvery(last *atomic.Int64, every time.Duration) bool {
 	now := time.Now().UnixNano()
 	l := last.Load()
@@ -396,8 +392,7 @@ func (in *Instance) sendLoop() {
 		if err != nil {
 			closing := in.ctx.Err() != nil
 			if !closing {
-				in.counters.sendRetries.Add(1)
-				in.report(Stats{SendRetries: 1})
+				in.count(Stats{SendRetries: 1})
 				if failingSince.IsZero() {
 					failingSince = time.Now()
 				}
@@ -424,7 +419,7 @@ func (in *Instance) sendLoop() {
 		if err := in.spool.Done(b); err != nil {
 			in.log.Logf(LevelError, "%v", err)
 		}
-		in.counters.acked.Add(uint64(b.Count))
+		in.count(Stats{Acked: uint64(b.Count)})
 	}
 }
 
@@ -513,11 +508,8 @@ func (in *Instance) putBuffer(fb *flushBuffer) {
 // rewritten and sent once already, and came back because Match also covers the prefixed
 // tags. Sending them again would loop forever, so the chunk is acknowledged (FlushOK).
 func (in *Instance) loopDrop(tag string) int {
-	in.counters.loopDrops.Add(1)
-	in.report(Stats{LoopDrops: 1})
-	now := time.Now().UnixNano()
-	last := in.lastLoopLog.Load()
-	if now-last >= int64(loopLogEvery) && in.lastLoopLog.CompareAndSwap(last, now) {
+	in.count(Stats{LoopDrops: 1})
+	if in.logEvery(&in.lastLoopLog, loopLogEvery) {
 		in.log.Logf(LevelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
 			tag, in.cfg.tagPrefix, in.counters.loopDrops.Load())
 	}

@@ -97,7 +97,7 @@ type counters struct {
 	linked                      [parser.NumSources]atomic.Uint64
 }
 
-// flushCounts are one flush's counts, added to the counters once the chunk is delivered.
+// flushCounts are one flush's counts, added to the counters once the chunk is taken.
 type flushCounts struct {
 	records, invalid, unchanged uint64
 	sampledOut                  uint64
@@ -105,22 +105,25 @@ type flushCounts struct {
 	malformed, panicked         bool
 }
 
-func (c *counters) delivered(f *flushCounts) {
-	c.chunks.Add(1)
-	c.records.Add(f.records)
-	c.invalid.Add(f.invalid)
-	c.unchanged.Add(f.unchanged)
-	c.sampledOut.Add(f.sampledOut)
-	for i, n := range f.linked {
+// add adds d's counts.
+func (c *counters) add(d Stats) {
+	for _, f := range [...]struct {
+		c *atomic.Uint64
+		v uint64
+	}{
+		{&c.records, d.Records}, {&c.invalid, d.Invalid}, {&c.unchanged, d.Unchanged},
+		{&c.chunks, d.Chunks}, {&c.retries, d.Retries}, {&c.loopDrops, d.LoopDrops},
+		{&c.acked, d.Acked}, {&c.sendRetries, d.SendRetries}, {&c.sampledOut, d.SampledOut},
+		{&c.malformed, d.Malformed}, {&c.panics, d.Panics},
+	} {
+		if f.v != 0 {
+			f.c.Add(f.v)
+		}
+	}
+	for i, n := range d.Linked {
 		if n != 0 {
 			c.linked[i].Add(n)
 		}
-	}
-	if f.malformed {
-		c.malformed.Add(1)
-	}
-	if f.panicked {
-		c.panics.Add(1)
 	}
 }
 
@@ -137,7 +140,7 @@ func (c *counters) snapshot() Stats {
 	return s
 }
 
-// delta is what one flush adds to the counters, as Stats.
+// delta is what one taken flush adds to the counters, as Stats.
 func (f *flushCounts) delta() Stats {
 	d := Stats{Records: f.records, Invalid: f.invalid, Unchanged: f.unchanged, SampledOut: f.sampledOut, Chunks: 1, Linked: f.linked}
 	if f.malformed {

@@ -60,13 +60,11 @@ func (in *Instance) flushStdout(tag string, data []byte) int {
 	fb.rec = lines
 
 	if _, err := in.stdout.Write(lines); err != nil {
-		in.counters.retries.Add(1)
-		in.report(Stats{Retries: 1})
+		in.count(Stats{Retries: 1})
 		in.log.Logf(LevelError, "could not write %d bytes to standard output, Fluent Bit will retry the chunk: %v", len(lines), err)
 		return FlushRetry
 	}
-	in.counters.delivered(&fc)
-	in.report(fc.delta())
+	in.count(fc.delta())
 	return FlushOK
 }
 

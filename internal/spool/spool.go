@@ -69,7 +69,7 @@ type Batch struct {
 
 	seq  uint64
 	size int64  // file size (the bytes it counts against the limit)
-	data []byte // the file's bytes while the batch is kept in memory; nil once on disk
+	data []byte // the entries while the batch is kept in memory (no header, no CRC: no disk to tear); nil once on disk
 }
 
 // Part is one message of a batch: the entries up to End (an offset), Count events.
@@ -245,7 +245,7 @@ func (s *Spool) Put(tag string, count int, entries []byte, parts []Part) error {
 	s.mu.Unlock()
 
 	if inMemory {
-		b.data = s.encode(b, entries)
+		b.data = s.encode(entries)
 	} else if err := s.write(b, entries); err != nil {
 		s.mu.Lock()
 		s.bytes -= size
@@ -267,20 +267,15 @@ func (s *Spool) Put(tag string, count int, entries []byte, parts []Part) error {
 	return nil
 }
 
-// encode returns a batch file's bytes in a pooled buffer.
-func (s *Spool) encode(b *Batch, entries []byte) []byte {
+// encode returns a copy of entries in a pooled buffer.
+func (s *Spool) encode(entries []byte) []byte {
 	var buf []byte
-	if p, ok := s.buffers.Get().(*[]byte); ok && int64(cap(*p)) >= b.size {
+	if p, ok := s.buffers.Get().(*[]byte); ok && cap(*p) >= len(entries) {
 		buf = (*p)[:0]
 	} else {
-		buf = make([]byte, 0, b.size)
+		buf = make([]byte, 0, len(entries))
 	}
-	return appendBatch(buf, b, entries)
-}
-
-// appendBatch appends the file bytes of b with entries: header, then entries.
-func appendBatch(dst []byte, b *Batch, entries []byte) []byte {
-	return append(appendHeader(dst, b, entries), entries...)
+	return append(buf, entries...)
 }
 
 // appendHeader appends a batch file's header: magic, tag, count, the entries' CRC-32C.
@@ -307,8 +302,7 @@ const maxPooled = 8 << 20
 // spill writes an in-memory batch to its file (Close, or a batch kept after Close). s.mu
 // is held: Close must not let a batch slip between its spill and the next process.
 func (s *Spool) spill(b *Batch) error {
-	data := b.data
-	if err := s.writeFile(b.seq, data); err != nil {
+	if err := s.write(b, b.data); err != nil {
 		return err
 	}
 	s.release(b)
@@ -321,20 +315,17 @@ func (s *Spool) write(b *Batch, entries []byte) error {
 	return s.writeFile(b.seq, hdr, entries)
 }
 
-// writeFile writes batch seq's file from parts: to a temporary name, then renamed into place.
-func (s *Spool) writeFile(seq uint64, parts ...[]byte) error {
+// writeFile writes batch seq's file, hdr then entries: to a temporary name, then renamed
+// into place.
+func (s *Spool) writeFile(seq uint64, hdr, entries []byte) error {
 	final := s.path(seq)
 	tmp := final + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("spool: creating a batch file: %w", err)
 	}
-	n := 0
-	for _, p := range parts {
-		if err == nil {
-			_, err = f.Write(p)
-		}
-		n += len(p)
+	if _, err = f.Write(hdr); err == nil {
+		_, err = f.Write(entries)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -344,7 +335,7 @@ func (s *Spool) writeFile(seq uint64, parts ...[]byte) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("spool: writing a batch of %d bytes to %s: %w", n, s.dir, err)
+		return fmt.Errorf("spool: writing a batch of %d bytes to %s: %w", len(entries), s.dir, err)
 	}
 	return nil
 }
@@ -387,8 +378,7 @@ func (s *Spool) Next(done <-chan struct{}) (*Batch, error) {
 // needed). They are valid until Done or Requeue.
 func (s *Spool) Read(b *Batch, buf *[]byte) ([]byte, error) {
 	if b.data != nil {
-		_, _, entries, err := decode(b.data)
-		return entries, err
+		return b.data, nil
 	}
 	f, err := os.Open(s.path(b.seq))
 	if err != nil {
