@@ -14,26 +14,22 @@ import (
 // output, and a forward input where the output sends. problems fail the check; warnings
 // are printed.
 func checkPipeline(all []fbconf.Section, sec fbconf.Section) (problems []error, warnings []string) {
-	get := func(s fbconf.Section, key string) string {
-		for k, v := range s.Props {
-			if strings.EqualFold(k, key) {
-				return strings.TrimSpace(v)
+	if emit := strings.ToLower(sec.Get("Emit")); emit == "" || emit == "forward" {
+		if err := output.CheckMatch(sec.Get("Match"), sec.Get("Match_Regex"), sec.Get("Tag_Prefix")); err != nil {
+			key := "Match"
+			if sec.Get("Match") == "" {
+				key = "Match_Regex"
 			}
+			problems = append(problems, fmt.Errorf("%s: %w", sec.Pos(key), err))
 		}
-		return ""
-	}
-	if emit := strings.ToLower(get(sec, "Emit")); emit == "" || emit == "forward" {
-		if err := output.CheckMatch(get(sec, "Match"), get(sec, "Match_Regex"), get(sec, "Tag_Prefix")); err != nil {
-			problems = append(problems, fmt.Errorf("%s: %w", sec.Pos(matchKey(sec)), err))
-		}
-		if err := checkForwardInput(all, sec, get); err != nil {
+		if err := checkForwardInput(all, sec); err != nil {
 			problems = append(problems, err)
 		}
 	}
-	if get(sec, "Workers") != "" {
+	if sec.Get("Workers") != "" {
 		for _, s := range all {
-			if s.Kind == "SERVICE" && isOn(get(s, "Hot_Reload")) {
-				warnings = append(warnings, fmt.Sprintf("%s: Workers with Hot_Reload on: Fluent Bit v5.1.1 crashes on the second hot reload of a Go output with Workers; tracelink does not need Workers (a flush never waits)", sec.Pos(keyOf(sec, "Workers"))))
+			if s.Kind == "SERVICE" && isOn(s.Get("Hot_Reload")) {
+				warnings = append(warnings, fmt.Sprintf("%s: Workers with Hot_Reload on: Fluent Bit v5.1.1 crashes on the second hot reload of a Go output with Workers; tracelink does not need Workers (a flush never waits)", sec.Pos("Workers")))
 			}
 		}
 	}
@@ -41,9 +37,9 @@ func checkPipeline(all []fbconf.Section, sec fbconf.Section) (problems []error, 
 }
 
 // checkForwardInput fails when no forward input listens where the section sends.
-func checkForwardInput(all []fbconf.Section, sec fbconf.Section, get func(fbconf.Section, string) string) error {
-	path := get(sec, "Unix_Path")
-	host, port := get(sec, "Forward_Host"), get(sec, "Forward_Port")
+func checkForwardInput(all []fbconf.Section, sec fbconf.Section) error {
+	path := sec.Get("Unix_Path")
+	host, port := sec.Get("Forward_Host"), sec.Get("Forward_Port")
 	if host == "" {
 		host = "127.0.0.1"
 	}
@@ -52,15 +48,15 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section, get func(fbconf
 	}
 	var inputs []string
 	for _, s := range all {
-		if s.Kind != "INPUT" || !strings.EqualFold(get(s, "Name"), "forward") {
+		if s.Kind != "INPUT" || !strings.EqualFold(s.Get("Name"), "forward") {
 			continue
 		}
-		inPath := get(s, "Unix_Path")
-		inPort := get(s, "Port")
+		inPath := s.Get("Unix_Path")
+		inPort := s.Get("Port")
 		if inPort == "" {
 			inPort = "24224"
 		}
-		inListen := get(s, "Listen")
+		inListen := s.Get("Listen")
 		if inPath != "" {
 			inputs = append(inputs, "unix:"+inPath)
 		} else {
@@ -82,7 +78,7 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section, get func(fbconf
 		found = "the forward inputs listen on " + strings.Join(inputs, ", ")
 	}
 	return fmt.Errorf("%s: tracelink sends to %s, but %s in this config: add [INPUT] Name forward with %s, or point Unix_Path / Forward_Port at one",
-		sec.Pos(keyOf(sec, "Unix_Path")), target, found, map[bool]string{true: "Unix_Path " + path, false: "Port " + port}[path != ""])
+		sec.Pos("Unix_Path"), target, found, map[bool]string{true: "Unix_Path " + path, false: "Port " + port}[path != ""])
 }
 
 // listensOn reports whether a forward input's Listen address accepts connections to host.
@@ -107,22 +103,4 @@ func isOn(v string) bool {
 		return true
 	}
 	return false
-}
-
-// keyOf returns the section's spelling of key (for Pos), or key.
-func keyOf(sec fbconf.Section, key string) string {
-	for k := range sec.Props {
-		if strings.EqualFold(k, key) {
-			return k
-		}
-	}
-	return key
-}
-
-// matchKey is the key to point at for a Match problem.
-func matchKey(sec fbconf.Section) string {
-	if k := keyOf(sec, "Match"); k != "Match" || sec.Props["Match"] != "" {
-		return k
-	}
-	return keyOf(sec, "Match_Regex")
 }

@@ -87,7 +87,7 @@ func propsFromConfig(path string, index int, getenv func(string) string) (map[st
 	}
 	var sections []fbconf.Section
 	for _, s := range all {
-		if s.Kind == "OUTPUT" && strings.EqualFold(strings.TrimSpace(propOf(s, "Name")), fbconf.PluginName) {
+		if s.IsTracelink() {
 			sections = append(sections, s)
 		}
 	}
@@ -114,16 +114,6 @@ func propsFromConfig(path string, index int, getenv func(string) string) (map[st
 		props[k] = sec.Props[k]
 	}
 	return props, &configSource{section: sec, all: all}, nil
-}
-
-// propOf returns a section's value for key (any case), or "".
-func propOf(s fbconf.Section, key string) string {
-	for k, v := range s.Props {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return ""
 }
 
 // applyFlags merges -p key=value flags over props (keys case-insensitive; a flag replaces a

@@ -31,12 +31,30 @@ type Section struct {
 	KeyLines map[string]int
 }
 
-// Pos returns "file:line" for key (the section's own position when the key is unknown).
+// Pos returns "file:line" for key, any case (the section's own position when the key is
+// not in the section).
 func (s Section) Pos(key string) string {
-	if l, ok := s.KeyLines[key]; ok {
-		return fmt.Sprintf("%s:%d", s.File, l)
+	for k, l := range s.KeyLines {
+		if strings.EqualFold(k, key) {
+			return fmt.Sprintf("%s:%d", s.File, l)
+		}
 	}
 	return fmt.Sprintf("%s:%d", s.File, s.Line)
+}
+
+// Get returns the value of key, any case, without surrounding space ("" when absent).
+func (s Section) Get(key string) string {
+	for k, v := range s.Props {
+		if strings.EqualFold(k, key) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// IsTracelink reports whether s is a tracelink output section.
+func (s Section) IsTracelink() bool {
+	return s.Kind == "OUTPUT" && isTracelink(s.Props)
 }
 
 // Load reads path with the process environment; see LoadEnv.
@@ -58,7 +76,7 @@ func LoadEnv(path string, getenv func(string) string) ([]Section, error) {
 	}
 	var out []Section
 	for _, s := range all {
-		if s.Kind == "OUTPUT" && isTracelink(s.Props) {
+		if s.IsTracelink() {
 			out = append(out, s)
 		}
 	}
