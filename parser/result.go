@@ -89,3 +89,11 @@ type Link struct {
 
 // Linked reports whether the record was linked to a trace.
 func (r Result) Linked() bool { return r.Source != SourceNone }
+
+// AppendTraceHex appends the trace id as 32 lowercase hex digits.
+func (l *Link) AppendTraceHex(dst []byte) []byte {
+	return appendTraceHex(dst, traceID{l.TraceHi, l.TraceLo})
+}
+
+// AppendSpanHex appends the span id as 16 lowercase hex digits.
+func (l *Link) AppendSpanHex(dst []byte) []byte { return appendHex64(dst, l.Span) }

@@ -107,10 +107,10 @@ func appendOTLPMap(dst, prev []byte, l *parser.Link) []byte {
 		b = next
 	}
 	dst = msgp.AppendString(dst, "trace_id")
-	dst = appendHexString(dst, l.TraceHi, l.TraceLo, 32)
+	dst = l.AppendTraceHex(append(dst, 0xd9, 32)) // str 8 of 32 bytes
 	if l.Span != 0 {
 		dst = msgp.AppendString(dst, "span_id")
-		dst = appendHexString(dst, 0, l.Span, 16)
+		dst = l.AppendSpanHex(append(dst, 0xa0|16)) // fixstr of 16 bytes
 	}
 	if l.SampledKnown {
 		dst = msgp.AppendString(dst, "trace_flags")
@@ -144,24 +144,4 @@ func nextEntry(b []byte) (key, val, rest []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	return key, vstart[:len(vstart)-len(rest)], rest, true
-}
-
-// appendHexString appends the low digits hex digits of hi:lo as a msgpack string.
-func appendHexString(dst []byte, hi, lo uint64, digits int) []byte {
-	const hexDigits = "0123456789abcdef"
-	if digits < 32 {
-		dst = append(dst, 0xa0|byte(digits)) // fixstr
-	} else {
-		dst = append(dst, 0xd9, byte(digits)) // str 8
-	}
-	for i := digits - 1; i >= 0; i-- {
-		var nib uint64
-		if i >= 16 {
-			nib = hi >> (4 * (i - 16)) & 0xf
-		} else {
-			nib = lo >> (4 * i) & 0xf
-		}
-		dst = append(dst, hexDigits[nib])
-	}
-	return dst
 }

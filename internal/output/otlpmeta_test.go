@@ -1,6 +1,7 @@
 package output
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -119,5 +120,5 @@ func TestFlushOTelWritesEventMetadata(t *testing.T) {
 	}
 }
 
-func fmtHex32(v uint64) string { return string(appendHexString(nil, 0, v, 32)[2:]) }
-func fmtHex16(v uint64) string { return string(appendHexString(nil, 0, v, 16)[1:]) }
+func fmtHex32(v uint64) string { return fmt.Sprintf("%032x", v) }
+func fmtHex16(v uint64) string { return fmt.Sprintf("%016x", v) }
