@@ -142,14 +142,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	if c.eventTime {
 		res.Time, res.HasTime = sc.eventTime(msg, fromGrok)
 	}
-	start := len(dst)
-	out, err := p.rewrite(dst, record, pl, sc)
-	if err != nil {
-		return append(dst[:start], record...), Result{Invalid: invalid}
-	}
-	// Appending a key always changes the record; only in-place rewrites can leave it as it was.
-	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
-	return out, res
+	return p.apply(dst, record, pl, sc, res)
 }
 
 // mergeOnly applies Merge_Log to a record with no link: its JSON line is lifted into the
@@ -157,11 +150,19 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 func (p *Processor) mergeOnly(dst, record []byte, sc *scan, res Result) ([]byte, Result) {
 	pl := &sc.plan
 	pl.level, pl.loc, pl.want = lvNone, sourceLoc{}, 0
+	return p.apply(dst, record, pl, sc, res)
+}
+
+// apply appends the record rewritten by plan pl and sets res.Changed. When the record
+// cannot be rewritten it is appended as it came, with a result that says only whether it
+// held an invalid id.
+func (p *Processor) apply(dst, record []byte, pl *plan, sc *scan, res Result) ([]byte, Result) {
 	start := len(dst)
 	out, err := p.rewrite(dst, record, pl, sc)
 	if err != nil {
-		return append(dst[:start], record...), res
+		return append(dst[:start], record...), Result{Invalid: res.Invalid}
 	}
+	// Appending a key always changes the record; only in-place rewrites can leave it as it was.
 	res.Changed = len(out)-start != len(record) || !bytes.Equal(out[start:], record)
 	return out, res
 }
