@@ -191,7 +191,7 @@ func registerConfigMap(def unsafe.Pointer) bool {
 		C.tl_config_map_set(&entries[0], C.int(i), flbConfigMapStr, cstr(strings.ToLower(p.Name)), cstr(p.Default), cstr(p.Doc+" Accepted: "+p.Accepted+"."))
 	}
 	// Grok_Pattern_1 ... Grok_Pattern_31: one prefix entry.
-	C.tl_config_map_set(&entries[0], C.int(len(props)), flbConfigMapStrPrefix, cstr(strings.ToLower(parser.GrokPatternProperty(1)[:len("Grok_Pattern_")])), nil,
+	C.tl_config_map_set(&entries[0], C.int(len(props)), flbConfigMapStrPrefix, cstr(strings.ToLower(strings.TrimSuffix(parser.GrokPatternProperty(1), "1"))), nil,
 		cstr("Further grok patterns, tried in order after Grok_Pattern: Grok_Pattern_1 ... Grok_Pattern_31."))
 	C.tl_def_set_config_map(def, m)
 	configMaps.Lock()

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -199,48 +197,18 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
     Match  {null}
 `, map[string]string{"run": run, "port": strconv.Itoa(port), "input": input, "tailextra": w.input, "middle": middle, "null": nullMatch})
 	conf = strings.ReplaceAll(conf, "{testdata}", testdata)
-	if err := os.WriteFile(filepath.Join(run, "parsers.conf"), []byte(benchParsers), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	confPath := filepath.Join(run, "fluent-bit.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	bin := fbtest.Require(b)
-	cmd := exec.Command(bin, "-e", fbtest.Plugin(b), "-c", confPath)
-	logf, err := os.Create(filepath.Join(run, "fluent-bit.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer logf.Close()
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	writeFile(b, filepath.Join(run, "parsers.conf"), benchParsers)
+	fb := fbtest.Start(b, writeFile(b, filepath.Join(run, "fluent-bit.conf"), conf), fbtest.Options{NoWait: true})
 	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		if n := nullRecords(port); n >= lines {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			log, _ := os.ReadFile(filepath.Join(run, "fluent-bit.log"))
-			b.Fatalf("%s/%s: the null output did not get %d records in 5 minutes; log:\n%s", w.name, pipeline, lines, log)
+	for nullRecords(port) < lines {
+		if time.Now().After(deadline) || fb.Exited() {
+			fb.Kill()
+			b.Fatalf("%s/%s: the null output did not get %d records; log:\n%s", w.name, pipeline, lines, fb.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		b.Logf("%s/%s: fluent-bit exited: %v", w.name, pipeline, err)
-	}
-	st := cmd.ProcessState
-	ru, _ := st.SysUsage().(*syscall.Rusage)
-	var maxRSS int64
-	if ru != nil {
-		maxRSS = ru.Maxrss << 10
-	}
-	return st.UserTime() + st.SystemTime(), maxRSS
+	fb.Stop(time.Minute)
+	return fb.Usage()
 }
 
 // nullRecords asks Fluent Bit's metrics for the records the null output processed.

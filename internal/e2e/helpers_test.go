@@ -33,13 +33,13 @@ func shortDir(t *testing.T) string {
 	return dir
 }
 
-func writeFile(t *testing.T, path, content string) string {
-	t.Helper()
+func writeFile(tb testing.TB, path, content string) string {
+	tb.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return path
 }

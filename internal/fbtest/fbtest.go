@@ -10,7 +10,6 @@
 package fbtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -98,8 +97,7 @@ type Process struct {
 	cmd     *exec.Cmd
 	logPath string
 	done    chan struct{}
-	waitErr error
-	// Starts counts how many times this config was started (Restart adds one).
+	// What Restart starts again.
 	bin, so, conf string
 	env           []string
 }
@@ -153,7 +151,7 @@ func (p *Process) start(opts Options) {
 	}
 	p.done = make(chan struct{})
 	go func() {
-		p.waitErr = p.cmd.Wait()
+		_ = p.cmd.Wait() // its status is in cmd.ProcessState
 		_ = logf.Close()
 		close(p.done)
 	}()
@@ -256,12 +254,6 @@ func (p *Process) Wait(d time.Duration) bool {
 	}
 }
 
-// ExitErr is the process's exit error once it ended (nil for status 0).
-func (p *Process) ExitErr() error {
-	<-p.done
-	return p.waitErr
-}
-
 // Pid is the process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
@@ -280,22 +272,16 @@ func (p *Process) RSS() (int64, error) {
 	return 0, errors.New("no VmRSS in /proc status")
 }
 
-// CPUTime returns the user plus system CPU time the process used so far (Linux /proc).
-func (p *Process) CPUTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
-	if err != nil {
-		return 0, err
+// Usage returns the CPU time (user and system) and the peak resident memory of the
+// process, once it ended.
+func (p *Process) Usage() (time.Duration, int64) {
+	<-p.done
+	st := p.cmd.ProcessState
+	var maxRSS int64
+	if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+		maxRSS = ru.Maxrss << 10 // kilobytes on Linux
 	}
-	// Fields after the command name (which may contain spaces) start after ") ".
-	i := bytes.LastIndexByte(b, ')')
-	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / ticks, nil
+	return st.UserTime() + st.SystemTime(), maxRSS
 }
 
 // ReloadHTTP asks for a hot reload through the HTTP server's POST /api/v2/reload.
