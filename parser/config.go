@@ -119,7 +119,7 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	}
 	c.hasKeys = c.traceKey != nil || c.spanKey != nil || c.sampledKey != nil
 	c.messageKey = strings.TrimSpace(p["message_key"])
-	if c.mergeLog, err = parseBool("Merge_Log", p["merge_log"], false); err != nil {
+	if c.mergeLog, err = ParseBool("Merge_Log", p["merge_log"], false); err != nil {
 		return nil, err
 	}
 	switch v := strings.ToLower(strings.TrimSpace(p["datadog_trace_id"])); v {
@@ -129,13 +129,13 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	default:
 		return nil, &PropertyError{Property: "Datadog_Trace_Id", Value: p["datadog_trace_id"], Accepted: "decimal, hex"}
 	}
-	if c.severity, err = parseBool("Severity", p["severity"], true); err != nil {
+	if c.severity, err = ParseBool("Severity", p["severity"], true); err != nil {
 		return nil, err
 	}
-	if c.sourceLoc, err = parseBool("Source_Location", p["source_location"], true); err != nil {
+	if c.sourceLoc, err = ParseBool("Source_Location", p["source_location"], true); err != nil {
 		return nil, err
 	}
-	if c.eventTime, err = parseBool("Event_Time", p["event_time"], true); err != nil {
+	if c.eventTime, err = ParseBool("Event_Time", p["event_time"], true); err != nil {
 		return nil, err
 	}
 	switch c.format {

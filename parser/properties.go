@@ -146,8 +146,9 @@ func knownList() string {
 	return strings.Join(names, ", ")
 }
 
-// parseBool accepts Fluent Bit's boolean spellings.
-func parseBool(prop, v string, def bool) (bool, error) {
+// ParseBool reads property prop's value v in Fluent Bit's boolean spellings; "" is def.
+// Anything else fails with a *PropertyError naming what is accepted.
+func ParseBool(prop, v string, def bool) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "":
 		return def, nil

@@ -171,11 +171,15 @@ var configMaps struct {
 	byDef map[uintptr][]unsafe.Pointer // the C array first, then its strings
 }
 
+// hostHasConfigMap reports whether the host is Fluent Bit v5.1 or later, whose config map
+// layout (and input functions, see findInput) this plugin was checked against.
+func hostHasConfigMap() bool { return C.tl_host_has_config_map() != 0 }
+
 // registerConfigMap gives Fluent Bit the plugin's properties, so that it refuses an
 // unknown one with its standard message and lists them all under `-o tracelink -h`.
 // Hosts older than v5.1 have no config map for Go plugins: nothing is registered there.
 func registerConfigMap(def unsafe.Pointer) bool {
-	if C.tl_host_has_config_map() == 0 {
+	if !hostHasConfigMap() {
 		return false
 	}
 	props := append(parser.Properties(), tlout.Properties()...)
@@ -226,6 +230,7 @@ func hostOptions(plugin unsafe.Pointer) func(name string) []tlout.Option {
 		if m := newHostMetrics(api, ins, name); m != nil {
 			opts = append(opts, tlout.WithMetrics(m))
 		}
+		opts = append(opts, tlout.WithInProcess(findInput))
 		return opts
 	}
 }
@@ -343,6 +348,7 @@ func (m *hostMetrics) Add(d tlout.Stats) {
 	}
 	add(m.retries, d.Retries, "flush")
 	add(m.retries, d.SendRetries, "send")
+	add(m.retries, d.Refused, "in_process")
 	add(m.loop, d.LoopDrops)
 	add(m.panics, d.Panics)
 }

@@ -5,13 +5,14 @@
 //
 // and loaded with `fluent-bit -e build/out_tracelink.so` (or a [PLUGINS] file). It
 // registers the Go proxy output `tracelink`, with its config map, and ties each instance
-// to Fluent Bit's logger and metrics (host.go). Every exported function recovers from
+// to Fluent Bit's logger and metrics (host.go) and, in process, to its forward input
+// (inprocess.go). Every exported function recovers from
 // panics, because a Go panic escaping into Fluent Bit kills the process.
 //
 // Flush data: FLBPluginFlushCtx wraps Fluent Bit's chunk buffer in a Go slice without
 // copying (unsafe.Slice). Nothing retains that slice past the call: internal/output
-// only reads it and rewrites into its own pooled buffers, and the spool copies what it
-// keeps (a chunk passed on unchanged included). The tag is copied (C.GoString).
+// only reads it and rewrites into its own pooled buffers; the forward input (in process)
+// and the spool copy what they keep (a chunk passed on unchanged included). The tag is copied (C.GoString).
 package main
 
 /*

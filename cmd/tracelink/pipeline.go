@@ -7,6 +7,7 @@ import (
 
 	"github.com/tracelink/tracelink/internal/fbconf"
 	"github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/parser"
 )
 
 // checkPipeline checks what a tracelink output section needs from the rest of its
@@ -64,6 +65,9 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section) error {
 		}
 		switch {
 		case path != "" && inPath == path:
+			if isOn(s.Get("Threaded")) && !isOff(sec.Get("In_Process")) {
+				return fmt.Errorf("%s: the forward input on %s has threaded on, and tracelink puts records into that input in process from the engine thread (In_Process, on by default): set In_Process off on the tracelink output, or drop threaded from the input", s.Pos("Threaded"), path)
+			}
 			return nil
 		case path == "" && inPath == "" && inPort == port && listensOn(inListen, host):
 			return nil
@@ -98,9 +102,12 @@ func orDefault(v, def string) string {
 }
 
 func isOn(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "on", "true", "yes", "1":
-		return true
-	}
-	return false
+	on, err := parser.ParseBool("", v, false)
+	return err == nil && on
+}
+
+// isOff reports whether v is one of Fluent Bit's spellings of false ("" is not).
+func isOff(v string) bool {
+	on, err := parser.ParseBool("", v, true)
+	return err == nil && !on
 }

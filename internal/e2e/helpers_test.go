@@ -93,6 +93,7 @@ type pipeline struct {
 	service   string // [SERVICE]
 	tail      string // the tail input
 	tracelink string // the tracelink output (Format at least)
+	forward   string // the forward input
 	next      string // the [OUTPUT] section(s) after the forward input, matching traced.*
 }
 
@@ -119,9 +120,9 @@ func (p pipeline) write(t *testing.T, dir string) string {
 [INPUT]
     Name       forward
     Unix_Path  {dir}/fw.sock
-
+{forward}
 {next}
-`, map[string]string{"dir": dir, "service": p.service, "tail": p.tail, "tracelink": p.tracelink, "next": p.next}))
+`, map[string]string{"dir": dir, "service": p.service, "tail": p.tail, "tracelink": p.tracelink, "forward": p.forward, "next": p.next}))
 }
 
 // forwardTo is an [OUTPUT] section sending traced.* to a forward receiver on port, with

@@ -41,6 +41,7 @@ var sinkProperties = []parser.Property{
 	{Name: "Unix_Path", Default: "(none: use Forward_Host and Forward_Port)", Accepted: "a unix socket path", Doc: "The forward input's unix_path; when set, Forward_Host and Forward_Port must not be."},
 	{Name: "Forward_Host", Default: "127.0.0.1", Accepted: "a host name or IP address", Doc: "The forward input's listen address (Host is reserved by Fluent Bit and never reaches a Go plugin)."},
 	{Name: "Forward_Port", Default: "24224", Accepted: "1-65535", Doc: "The forward input's TCP port (Port is reserved by Fluent Bit and never reaches a Go plugin)."},
+	{Name: "In_Process", Default: "on", Accepted: "on, off, true, false, yes, no", Doc: "When Unix_Path names a forward input of this same Fluent Bit, put the rewritten records straight into that input, in process, instead of through its socket (the same records, tags and guarantees, at a fraction of the CPU). The socket is still used for flushes on output worker threads (Workers) and for batches a previous run left in the spool. off always uses the socket."},
 	{Name: "Shared_Key", Default: "(none)", Accepted: "a string", Doc: "The forward input's shared_key: run the secure-forward handshake with it."},
 	{Name: "Self_Hostname", Default: "the host name", Accepted: "a host name (at most 255 bytes)", Doc: "The host name sent in the secure-forward handshake."},
 	{Name: "Tag_Prefix", Default: "traced.", Accepted: "a non-empty string", Doc: "Prefix added to the tag of the records sent back, so that this output's Match does not see them again."},
@@ -76,6 +77,7 @@ type sinkConfig struct {
 	spoolPath      string
 	spoolLimit     int64
 	spoolMemory    int64
+	inProcess      bool
 }
 
 // Spool defaults and bounds.
@@ -183,6 +185,10 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 			return c, propError("Spool_Memory", get("Spool_Memory"))
 		}
 		c.spoolMemory = n
+	}
+
+	if c.inProcess, err = parser.ParseBool("In_Process", get("In_Process"), true); err != nil {
+		return c, err
 	}
 
 	c.sharedKey = get("Shared_Key")

@@ -1,13 +1,15 @@
 // Package output is everything the tracelink Fluent Bit output plugin does, in pure Go:
 // it validates an instance's properties, walks each chunk Fluent Bit flushes, rewrites
-// every record with the parser core, and either spools the result for delivery back into
-// Fluent Bit's forward input (PackedForward with acks, sent by background senders), or
-// writes it as JSON lines (Emit stdout).
+// every record with the parser core, and hands the result back to Fluent Bit's forward
+// input: in process when the host lets it (an Appender, see WithInProcess), else through
+// the spool and the input's socket (PackedForward with acks, sent by background senders).
+// Emit stdout writes JSON lines instead.
 //
 // A flush never waits for the forward input: Fluent Bit may run it on the engine thread
 // that also serves that input, and pauses the input before draining outputs on shutdown
 // and hot reload (see internal/spool). It returns once the rewritten chunk is in the
-// spool; a batch is removed from the spool only once the forward input acked all of it.
+// input (in process) or in the spool; a batch is removed from the spool only once the
+// forward input acked all of it.
 //
 // The cgo shim in plugin/ only converts arguments and calls New, Flush and Close.
 package output
@@ -35,7 +37,7 @@ import (
 const (
 	// FlushError makes Fluent Bit drop the chunk. Flush never returns it: data is not dropped.
 	FlushError = 0
-	// FlushOK means the chunk was taken: spooled for the forward input, or written.
+	// FlushOK means the chunk was taken: in the forward input, spooled for it, or written.
 	FlushOK = 1
 	// FlushRetry makes Fluent Bit deliver the same chunk again later.
 	FlushRetry = 2
@@ -64,6 +66,7 @@ type options struct {
 	processHook   func() // called before each record is processed (tests inject panics)
 	logger        Logger
 	metrics       Metrics
+	findInput     func(unixPath string) (Appender, string)
 }
 
 // Metrics receives an instance's counts as they change (each call a delta since the
@@ -117,6 +120,7 @@ type Instance struct {
 	otlpMeta bool
 
 	send    sender       // Emit forward
+	direct  Appender     // Emit forward, In_Process: the forward input, in process (nil: none)
 	spool   *spool.Spool // Emit forward: batches waiting for the forward input's ack
 	senders sync.WaitGroup
 	stdout  io.Writer // Emit stdout
@@ -126,6 +130,8 @@ type Instance struct {
 
 	lastSendLog atomic.Int64 // unix nanoseconds of the last failed-send log line
 	lastFullLog atomic.Int64 // unix nanoseconds of the last spool-full log line
+	lastBusyLog atomic.Int64 // unix nanoseconds of the last in-process refusal log line
+	workerNoted atomic.Bool  // a flush fell back to the socket off the engine thread
 
 	buffers  sync.Pool // *flushBuffer
 	counters counters
@@ -245,6 +251,15 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		}
 		where = fmt.Sprintf("forward to %s:%s (tag prefix %q, spool %s up to %d bytes, %d of them in memory, ack timeout %v, %d connections)",
 			cfg.network, cfg.address, cfg.tagPrefix, sp.Dir(), cfg.spoolLimit, cfg.spoolMemory, cfg.ackTimeout, cfg.maxConns)
+		if cfg.inProcess && cfg.network == "unix" && o.findInput != nil {
+			var why string
+			if in.direct, why = o.findInput(cfg.address); in.direct != nil {
+				where = fmt.Sprintf("in process into input %s (the forward input on %s; tag prefix %q); the socket and spool (%s) serve flushes on worker threads and batches left by a previous run",
+					in.direct, cfg.address, cfg.tagPrefix, sp.Dir())
+			} else {
+				log.Logf(LevelInfo, "records go through the socket, not in process: %s", why)
+			}
+		}
 	case emitStdout:
 		in.stdout = o.stdout
 		if in.stdout == nil {
@@ -300,9 +315,10 @@ func (in *Instance) Name() string { return in.name }
 func (in *Instance) Stats() Stats { return in.counters.snapshot() }
 
 // Flush processes one chunk flushed by Fluent Bit for tag and takes it. It returns
-// FlushOK once the rewritten chunk is in the spool (or, for Emit stdout, once the lines
-// are written), FlushRetry when the spool is full or cannot be written. It never waits
-// for the forward input. data is only read during the call.
+// FlushOK once the rewritten chunk is in the forward input (in process) or in the spool
+// (or, for Emit stdout, once the lines are written), FlushRetry when the spool is full or
+// cannot be written. It never waits for the forward input. data is only read during the
+// call.
 func (in *Instance) Flush(tag string, data []byte) int {
 	if in.cfg.emit == emitStdout {
 		return in.flushStdout(tag, data)
@@ -320,6 +336,9 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	entries, count := in.rewrite(fb, data, &fc)
 	if count == 0 {
 		return FlushOK // nothing to deliver
+	}
+	if in.direct != nil && in.appendDirect(tag, entries, count, &fc) {
+		return FlushOK
 	}
 	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
 	if len(fb.starts) == count {
@@ -340,6 +359,32 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	}
 	in.count(fc.delta())
 	return FlushOK
+}
+
+// appendDirect puts a rewritten chunk into the forward input in process. It reports
+// false when it did not: the flush runs where it cannot (an output worker thread), or the
+// input refused the events (paused at its buffer limit). The caller then spools them for
+// the socket, whose senders deliver once the input reads again: a refusal is backpressure,
+// not a reason for Fluent Bit to retry the chunk (and drop it after Retry_Limit).
+func (in *Instance) appendDirect(tag string, entries []byte, count int, fc *flushCounts) bool {
+	ok, err := in.direct.Append(in.cfg.tagPrefix+tag, count, entries)
+	switch {
+	case !ok:
+		if !in.workerNoted.Swap(true) {
+			in.log.Logf(LevelInfo, "flushes run on output worker threads (Workers): records go to input %s through its socket, not in process", in.direct)
+		}
+		return false
+	case err != nil:
+		in.count(Stats{Refused: 1})
+		if in.logEvery(&in.lastBusyLog, warnEvery) {
+			in.log.Logf(LevelInfo, "%v; spooled for its socket instead (%d chunks so far)", err, in.counters.refused.Load())
+		}
+		return false
+	}
+	d := fc.delta()
+	d.Acked = uint64(count)
+	in.count(d)
+	return true
 }
 
 // count adds d to the instance's counters and hands it to the host's metrics, if any.

@@ -358,6 +358,7 @@ func TestConfigErrors(t *testing.T) {
 		{"Max_Connections", "0", "1-1024"},
 		{"Max_Connections", "2000", "1-1024"},
 		{"Max_Connections", "two", "1-1024"},
+		{"In_Process", "maybe", "on, off"},
 		{"Stats_Interval", "-5", "0 = off"},
 		{"Spool_Limit", "10K", "at least 1M"},
 		{"Spool_Limit", "lots", "a size"},
@@ -699,7 +700,7 @@ func TestStatsString(t *testing.T) {
 	s.Records, s.Chunks = 10, 2
 	s.Linked[parser.SourceDatadog] = 4
 	s.Linked[parser.SourceTraceparent] = 3
-	want := "records=10 linked=7 (datadog=4 w3c=3) invalid=0 unchanged=0 chunks=2 retries=0 acked_events=0 send_retries=0 loop_drops=0 sampled_out=0 malformed_chunks=0 panics=0"
+	want := "records=10 linked=7 (datadog=4 w3c=3) invalid=0 unchanged=0 chunks=2 retries=0 acked_events=0 send_retries=0 refused=0 loop_drops=0 sampled_out=0 malformed_chunks=0 panics=0"
 	if got := s.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

@@ -27,6 +27,9 @@ type Stats struct {
 	Acked uint64
 	// SendRetries counts failed attempts at delivering a spooled batch (each retried).
 	SendRetries uint64
+	// Refused counts chunks the forward input refused in process (paused at its buffer
+	// limit), spooled for its socket instead.
+	Refused uint64
 	// LoopDrops counts flushes refused by the loop guard (tag already prefixed).
 	LoopDrops uint64
 	// SampledOut counts records Sample_Rate dropped.
@@ -76,7 +79,7 @@ func (s Stats) String() string {
 		v uint64
 	}{
 		{"invalid", s.Invalid}, {"unchanged", s.Unchanged}, {"chunks", s.Chunks}, {"retries", s.Retries},
-		{"acked_events", s.Acked}, {"send_retries", s.SendRetries},
+		{"acked_events", s.Acked}, {"send_retries", s.SendRetries}, {"refused", s.Refused},
 		{"loop_drops", s.LoopDrops}, {"sampled_out", s.SampledOut}, {"malformed_chunks", s.Malformed}, {"panics", s.Panics},
 	} {
 		b = append(b, ' ')
@@ -91,7 +94,7 @@ func (s Stats) String() string {
 type counters struct {
 	records, invalid, unchanged atomic.Uint64
 	chunks, retries, loopDrops  atomic.Uint64
-	acked, sendRetries          atomic.Uint64
+	acked, sendRetries, refused atomic.Uint64
 	sampledOut                  atomic.Uint64
 	malformed, panics           atomic.Uint64
 	linked                      [parser.NumSources]atomic.Uint64
@@ -113,7 +116,7 @@ func (c *counters) add(d Stats) {
 	}{
 		{&c.records, d.Records}, {&c.invalid, d.Invalid}, {&c.unchanged, d.Unchanged},
 		{&c.chunks, d.Chunks}, {&c.retries, d.Retries}, {&c.loopDrops, d.LoopDrops},
-		{&c.acked, d.Acked}, {&c.sendRetries, d.SendRetries}, {&c.sampledOut, d.SampledOut},
+		{&c.acked, d.Acked}, {&c.sendRetries, d.SendRetries}, {&c.refused, d.Refused}, {&c.sampledOut, d.SampledOut},
 		{&c.malformed, d.Malformed}, {&c.panics, d.Panics},
 	} {
 		if f.v != 0 {
@@ -132,7 +135,7 @@ func (c *counters) snapshot() Stats {
 		Records: c.records.Load(), Invalid: c.invalid.Load(), Unchanged: c.unchanged.Load(),
 		Chunks: c.chunks.Load(), Retries: c.retries.Load(), LoopDrops: c.loopDrops.Load(),
 		Malformed: c.malformed.Load(), Panics: c.panics.Load(),
-		Acked: c.acked.Load(), SendRetries: c.sendRetries.Load(), SampledOut: c.sampledOut.Load(),
+		Acked: c.acked.Load(), SendRetries: c.sendRetries.Load(), Refused: c.refused.Load(), SampledOut: c.sampledOut.Load(),
 	}
 	for i := range c.linked {
 		s.Linked[i] = c.linked[i].Load()
