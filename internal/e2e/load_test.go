@@ -5,15 +5,18 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tracelink/tracelink/internal/fbtest"
 )
 
-// Two tracelink instances with different formats, Workers 4 each, 40,000 records/s offered
-// for 60 s (TRACELINK_E2E_LOAD_SECONDS changes the length): every record arrives once and
-// linked, no error is logged, and resident memory stays flat.
+// Two tracelink instances with different formats, 40,000 records/s offered for 60 s
+// (TRACELINK_E2E_LOAD_SECONDS changes the length): one with Workers 4, whose flushes run on
+// worker threads and go through the socket and the spool, one without, which puts records
+// into the forward input in process. Every record arrives once and linked, no error is
+// logged, and resident memory stays flat.
 func TestConcurrencyUnderLoad(t *testing.T) {
 	fbtest.Require(t)
 	if testing.Short() {
@@ -66,7 +69,6 @@ func TestConcurrencyUnderLoad(t *testing.T) {
     Project_ID  demo-project
     Unix_Path   {dir}/fw.sock
     Spool_Path  {dir}/spool
-    Workers     4
 
 [INPUT]
     Name       forward
@@ -132,7 +134,13 @@ func TestConcurrencyUnderLoad(t *testing.T) {
 		}
 	}
 	fb.Stop(30 * time.Second)
-	checkNoProblems(t, fb.Log())
+	log := fb.Log()
+	for _, want := range []string{"flushes run on output worker threads", "emit in process into input"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q: the test no longer covers both paths", want)
+		}
+	}
+	checkNoProblems(t, log)
 }
 
 func maxOf(v []int64) int64 {
