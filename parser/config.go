@@ -12,37 +12,6 @@ import (
 	"github.com/tinylib/msgp/msgp"
 )
 
-// Format is the backend a record is rewritten for.
-type Format uint8
-
-// The output formats.
-const (
-	FormatStackdriver Format = iota
-	FormatDatadog
-	FormatOTel
-)
-
-func (f Format) String() string {
-	switch f {
-	case FormatDatadog:
-		return "datadog"
-	case FormatOTel:
-		return "otel"
-	}
-	return "stackdriver"
-}
-
-// source is the Source a record carrying this format's own keys is counted under.
-func (f Format) source() Source {
-	switch f {
-	case FormatDatadog:
-		return SourceDatadog
-	case FormatOTel:
-		return SourceOTel
-	}
-	return SourceGoogle
-}
-
 // config is the validated, immutable form of the properties.
 type config struct {
 	format       Format
@@ -98,16 +67,10 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 		return nil, err
 	}
 	var c config
-	switch v := strings.ToLower(strings.TrimSpace(p["format"])); v {
-	case "", "stackdriver", "google", "gcp":
-		c.format = FormatStackdriver
-	case "datadog":
-		c.format = FormatDatadog
-	case "otel", "opentelemetry":
-		c.format = FormatOTel
-	default:
-		return nil, &PropertyError{Property: "Format", Value: p["format"], Accepted: "stackdriver, datadog, otel"}
+	if c.format, err = parseFormat(p["format"]); err != nil {
+		return nil, err
 	}
+	be := c.format.backend()
 	if c.traceKey, err = keyPath("Trace_Key", p["trace_key"]); err != nil {
 		return nil, err
 	}
@@ -138,15 +101,8 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	if c.eventTime, err = ParseBool("Event_Time", p["event_time"], true); err != nil {
 		return nil, err
 	}
-	switch c.format {
-	case FormatStackdriver:
-		c.outTrace, c.outSpan, c.outSampled = keyGoogleTrace, keyGoogleSpan, keyGoogleSampled
-		c.outSeverity, c.outSourceLoc = keyGoogleSeverity, keyGoogleSourceLoc
-	case FormatDatadog:
-		c.outTrace, c.outSpan, c.outSeverity = "dd.trace_id", "dd.span_id", "status"
-	case FormatOTel:
-		c.outTrace, c.outSpan, c.outSampled, c.outSeverity = "trace_id", "span_id", "trace_flags", "severity_text"
-	}
+	c.outTrace, c.outSpan, c.outSampled = be.trace, be.span, be.sampled
+	c.outSeverity, c.outSourceLoc = be.severity, be.sourceLoc
 	for _, o := range []struct {
 		name string
 		dst  *string
@@ -163,7 +119,7 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 			*o.dst = v
 		}
 	}
-	if c.format == FormatStackdriver {
+	if be.needsProject {
 		if c.project, err = resolveProject(p["project_id"], bo); err != nil {
 			return nil, err
 		}

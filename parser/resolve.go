@@ -441,31 +441,12 @@ func (sc *scan) outputCandidate(c *candidate) bool {
 	if !tv.set() {
 		return false
 	}
-	c.source = sc.cfg.format.source()
-	sv, sampled := sc.outVals[outSpan], sc.outVals[outSampled]
-	switch sc.cfg.format {
-	case FormatStackdriver:
-		c.status = idInvalid
-		if tv.kind == vkString {
-			if t, project, ok := parseGoogleTrace(tv.s); ok {
-				c.ctx.trace, c.project, c.status = t, project, idOK
-			}
-		}
-		if c.status == idOK {
-			var st idStatus
-			c.ctx.span, st = readGoogleSpan(&sv)
-			c.spanBad = st == idInvalid
-		}
-	case FormatDatadog:
-		ids(c, c.source, &tv, radixDatadog, &sv, radixDecimal)
-	default:
-		ids(c, c.source, &tv, radixAuto, &sv, radixAuto)
-	}
-	c.ctx.sampled = readSampled(&sampled)
-	if c.ctx.sampled == triUnknown && sc.cfg.format == FormatStackdriver {
-		// Google's own loggers write trace_sampled next to the keys the output reads
-		// (googleapis python-logging's StructuredLogHandler): it says the same thing.
-		c.ctx.sampled = readSampled(&sc.vals[fGoogleSampled])
+	be := sc.cfg.format.backend()
+	c.source = be.source
+	be.readOwn(c, &tv, &sc.outVals[outSpan])
+	c.ctx.sampled = readSampled(&sc.outVals[outSampled])
+	if c.ctx.sampled == triUnknown && be.sampledAlso != fNone {
+		c.ctx.sampled = readSampled(&sc.vals[be.sampledAlso])
 	}
 	return true
 }

@@ -24,11 +24,8 @@ const (
 
 // outKeys returns the output key names for a config; "" means "never written".
 func (c *config) outKeys() [numOut]string {
-	k := [numOut]string{c.outTrace, c.outSpan, c.outSampled, c.outSeverity, c.outSourceLoc, "message", "service", "env", "version"}
-	if c.format == FormatDatadog {
-		k[outService], k[outEnv], k[outVersion] = "dd.service", "dd.env", "dd.version"
-	}
-	return k
+	a := c.format.backend().attrs
+	return [numOut]string{c.outTrace, c.outSpan, c.outSampled, c.outSeverity, c.outSourceLoc, "message", a[0], a[1], a[2]}
 }
 
 // plan is what the rewrite writes.
@@ -67,32 +64,11 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 	ctx := &pl.win.ctx
 	switch i {
 	case outTrace:
-		switch {
-		case c.format == FormatStackdriver && pl.win.project != nil:
-			project := pl.win.project
-			dst = appendStrHeader(dst, len("projects/")+len(project)+len("/traces/")+32)
-			dst = append(append(append(dst, "projects/"...), project...), "/traces/"...)
-			return appendTraceHex(dst, ctx.trace)
-		case c.format == FormatStackdriver:
-			dst = appendStrHeader(dst, len(c.tracePrefix)+32)
-			return appendTraceHex(append(dst, c.tracePrefix...), ctx.trace)
-		case c.format == FormatDatadog && !c.ddHex:
-			return appendDec64Str(dst, ctx.trace.lo)
-		}
-		return appendTraceHex(appendStrHeader(dst, 32), ctx.trace)
+		return c.format.backend().appendTrace(dst, c, &pl.win)
 	case outSpan:
-		if c.format == FormatDatadog {
-			return appendDec64Str(dst, ctx.span)
-		}
-		return appendHex64(appendStrHeader(dst, 16), ctx.span)
+		return c.format.backend().appendSpan(dst, ctx.span)
 	case outSampled:
-		if c.format == FormatStackdriver {
-			return msgp.AppendBool(dst, ctx.sampled == triTrue)
-		}
-		if ctx.sampled == triTrue {
-			return append(dst, 0xa2, '0', '1')
-		}
-		return append(dst, 0xa2, '0', '0')
+		return c.format.backend().appendSampled(dst, ctx.sampled)
 	case outSeverity:
 		return msgp.AppendString(dst, pl.level.name(c.format))
 	case outSourceLoc:
@@ -131,7 +107,7 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 	if int(n) != len(sc.entries) {
 		return dst, errEntries
 	}
-	nested := c.format == FormatDatadog && sc.ddNested && c.outTrace == "dd.trace_id"
+	nested := c.format.backend().nestDD && sc.ddNested && c.outTrace == "dd.trace_id"
 	add := pl.want &^ sc.present // outputs appended as new keys
 	if nested {
 		add &^= 1<<outTrace | 1<<outSpan

@@ -20,33 +20,14 @@ const (
 	lvCritical
 	lvAlert
 	lvEmergency
+	numLevels
 )
-
-// googleSeverity are Cloud Logging's LogSeverity names.
-var googleSeverity = [...]string{lvTrace: "DEBUG", lvDebug: "DEBUG", lvInfo: "INFO", lvNotice: "NOTICE", lvWarning: "WARNING", lvError: "ERROR", lvCritical: "CRITICAL", lvAlert: "ALERT", lvEmergency: "EMERGENCY"}
-
-// datadogStatus are the status values Datadog's status remapper maps exactly.
-var datadogStatus = [...]string{lvTrace: "debug", lvDebug: "debug", lvInfo: "info", lvNotice: "notice", lvWarning: "warning", lvError: "error", lvCritical: "critical", lvAlert: "alert", lvEmergency: "emergency"}
-
-// otelSeverity are OpenTelemetry's short severity texts.
-var otelSeverity = [...]string{lvTrace: "TRACE", lvDebug: "DEBUG", lvInfo: "INFO", lvNotice: "INFO", lvWarning: "WARN", lvError: "ERROR", lvCritical: "FATAL", lvAlert: "FATAL", lvEmergency: "FATAL"}
 
 // otelSeverityNumber are OpenTelemetry's SeverityNumbers: the first of each range, and
 // INFO2 for notice, FATAL2 and FATAL3 for alert and emergency.
 var otelSeverityNumber = [...]uint8{lvTrace: 1, lvDebug: 5, lvInfo: 9, lvNotice: 10, lvWarning: 13, lvError: 17, lvCritical: 21, lvAlert: 22, lvEmergency: 23}
 
-func (l level) name(f Format) string {
-	if l == lvNone {
-		return ""
-	}
-	switch f {
-	case FormatDatadog:
-		return datadogStatus[l]
-	case FormatOTel:
-		return otelSeverity[l]
-	}
-	return googleSeverity[l]
-}
+func (l level) name(f Format) string { return f.backend().levels[l] }
 
 // levelWords are the level words of every common vocabulary, in lower case.
 var levelWords = map[string]level{

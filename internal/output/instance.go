@@ -209,7 +209,7 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		log:      log,
 		metrics:  o.metrics,
 		hook:     o.processHook,
-		otlpMeta: proc.Format() == parser.FormatOTel,
+		otlpMeta: proc.Format().EventMetadata(),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
