@@ -5,44 +5,7 @@ type field uint8
 
 const (
 	fNone field = iota
-	// Datadog log injection.
-	fDDTrace
-	fDDSpan
-	fDDTid // _dd.p.tid: upper 64 bits of a 128-bit Datadog trace id
-	fDDService
-	fDDEnv
-	fDDVersion
-	// Datadog propagation headers.
-	fDDHdrTrace
-	fDDHdrParent
-	fDDHdrPriority
-	fDDHdrTags
-	// OpenTelemetry and friends (hex ids).
-	fOTelTrace
-	fOTelSpan
-	fOTelFlags
-	fOTelSampled
-	// Elastic Common Schema.
-	fECSTrace
-	fECSSpan
-	fECSTransaction
-	// Google special keys.
-	fGoogleTrace
-	fGoogleSpan
-	fGoogleSampled
-	fGoogleTraceValue // a "projects/P/traces/T" value under a key of another name
-	// Propagation headers.
-	fTraceparent
-	fB3
-	fB3Trace
-	fB3Span
-	fB3Sampled
-	fB3Flags
-	fXRay
-	fXRayRoot // a bare "Root=1-..." in text
-	fJaeger
-	fCloudTrace
-	// Not ids: what the rewrite also normalizes.
+	// What the rewrite also normalizes, recognised at the top level (metaFields).
 	fLevel
 	fLevelNumber // OTel severity_number
 	fTime
@@ -51,77 +14,13 @@ const (
 	fFile
 	fLine
 	fFunction
-	numFields
+	// numMetaFields is the first field of trace context: those are declared with their
+	// detectors (detectors.go).
+	numMetaFields
 )
 
 // The scan keeps a 64-bit mask of the fields it found.
 var _ [64 - numFields]struct{}
-
-// keyFields maps lowercased keys (full dotted form) to their meaning.
-var keyFields = map[string]field{
-	"dd.trace_id":     fDDTrace,
-	"dd_trace_id":     fDDTrace,
-	"dd.span_id":      fDDSpan,
-	"dd_span_id":      fDDSpan,
-	"_dd.p.tid":       fDDTid,
-	"dd.p.tid":        fDDTid,
-	"dd.service":      fDDService,
-	"dd_service":      fDDService,
-	"dd.service.name": fDDService,
-	"dd.env":          fDDEnv,
-	"dd_env":          fDDEnv,
-	"dd.version":      fDDVersion,
-	"dd_version":      fDDVersion,
-
-	"x-datadog-trace-id":          fDDHdrTrace,
-	"x-datadog-parent-id":         fDDHdrParent,
-	"x-datadog-sampling-priority": fDDHdrPriority,
-	"x-datadog-tags":              fDDHdrTags,
-
-	"trace_id":         fOTelTrace,
-	"traceid":          fOTelTrace,
-	"oteltraceid":      fOTelTrace,
-	"otel.trace_id":    fOTelTrace,
-	"span_id":          fOTelSpan,
-	"spanid":           fOTelSpan,
-	"otelspanid":       fOTelSpan,
-	"otel.span_id":     fOTelSpan,
-	"trace_flags":      fOTelFlags,
-	"traceflags":       fOTelFlags,
-	"otel.trace_flags": fOTelFlags,
-	"oteltracesampled": fOTelSampled,
-	"trace_sampled":    fOTelSampled,
-	"sampled":          fOTelSampled, // Quarkus MDC: traceId, spanId, sampled
-	"flags":            fOTelFlags,   // OTLP/JSON log records: W3C trace flags
-	"@tr":              fOTelTrace,   // Serilog compact JSON
-	"@sp":              fOTelSpan,
-
-	"trace.id":       fECSTrace,
-	"span.id":        fECSSpan,
-	"transaction.id": fECSTransaction,
-
-	"logging.googleapis.com/trace":         fGoogleTrace,
-	"logging.googleapis.com/spanid":        fGoogleSpan,
-	"logging.googleapis.com/tracesampled":  fGoogleSampled,
-	"logging.googleapis.com/trace_sampled": fGoogleSampled,
-
-	"traceparent":           fTraceparent,
-	"b3":                    fB3,
-	"x-b3-traceid":          fB3Trace,
-	"x-b3-spanid":           fB3Span,
-	"x-b3-sampled":          fB3Sampled,
-	"x-b3-flags":            fB3Flags,
-	"x-amzn-trace-id":       fXRay,
-	"xray_trace_id":         fXRay, // AWS Lambda Powertools: a bare "1-..." trace id
-	"_x_amzn_trace_id":      fXRay, // the Lambda environment variable
-	"uber-trace-id":         fJaeger,
-	"x-cloud-trace-context": fCloudTrace,
-}
-
-// textOnlyFields are keys recognised only inside text lines.
-var textOnlyFields = map[string]field{
-	"root": fXRayRoot,
-}
 
 // meta keys: recognised at the top level of the record or of the app's JSON line.
 var metaFields = map[string]field{
@@ -198,8 +97,8 @@ var keyTable = func() *keyIndex {
 		}
 	}
 	add(metaFields, fieldInfo{meta: true})
-	add(keyFields, fieldInfo{})
-	add(textOnlyFields, fieldInfo{textOnly: true})
+	add(detectorKeys(false), fieldInfo{})
+	add(detectorKeys(true), fieldInfo{textOnly: true})
 	return idx
 }()
 
@@ -288,4 +187,4 @@ func (idx *keyIndex) lookupJoined(parent, key []byte) (fieldInfo, bool) {
 }
 
 // isIDField reports whether f carries trace context (as opposed to level/time/location).
-func isIDField(f field) bool { return f > fNone && f < fLevel }
+func isIDField(f field) bool { return f >= numMetaFields }

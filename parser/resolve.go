@@ -1,9 +1,6 @@
 package parser
 
-import (
-	"bytes"
-	"math/bits"
-)
+import "math/bits"
 
 // idStatus is the outcome of reading one id value.
 type idStatus uint8
@@ -196,189 +193,11 @@ func ids(c *candidate, src Source, tv *value, tr radix, sv *value, sr radix) {
 	}
 }
 
-// candidate fills c with source i's reading and reports whether the record has anything for
-// it. Sources are numbered in priority order: explicit keys, the record's output keys,
-// existing Google keys, log-injection fields (Datadog, OpenTelemetry, ECS), propagation
-// headers, then a trace resource name under another key.
-func (sc *scan) candidate(i int, c *candidate) bool {
-	*c = candidate{}
-	v := &sc.vals
-	switch i {
-	case 0:
-		if !sc.keyTrace.set() {
-			return false
-		}
-		ids(c, SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
-		c.setSampled(readSampled(&sc.keySampled))
-		return true
-	case 1:
-		return sc.outputCandidate(c)
-	case 2:
-		if !v[fGoogleTrace].set() {
-			return false
-		}
-		c.source = SourceGoogle
-		if v[fGoogleTrace].kind != vkString {
-			c.status = idInvalid
-			return true
-		}
-		t, project, ok := parseGoogleTrace(v[fGoogleTrace].s)
-		if !ok {
-			c.status = idInvalid
-			if len(bytes.TrimSpace(v[fGoogleTrace].s)) == 0 {
-				c.status = idAbsent
-			}
-			return true
-		}
-		c.ctx.trace, c.project, c.status = t, project, idOK
-		var st idStatus
-		c.ctx.span, st = readGoogleSpan(&v[fGoogleSpan])
-		c.spanBad = st == idInvalid
-		c.ctx.sampled = readSampled(&v[fGoogleSampled])
-		return true
-	case 3:
-		if !v[fDDTrace].set() {
-			return false
-		}
-		ids(c, SourceDatadog, &v[fDDTrace], radixDatadog, &v[fDDSpan], radixDecimal)
-		if c.status == idOK && c.ctx.trace.hi == 0 && v[fDDTid].kind == vkString {
-			if hi, ok := parseHex64(bytes.TrimSpace(v[fDDTid].s)); ok && len(bytes.TrimSpace(v[fDDTid].s)) == 16 {
-				c.ctx.trace.hi = hi
-			}
-		}
-		return true
-	case 4:
-		if !v[fOTelTrace].set() {
-			return false
-		}
-		ids(c, SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
-		if v[fOTelFlags].set() {
-			c.setSampled(readSampled(&v[fOTelFlags]))
-		} else {
-			c.setSampled(readSampled(&v[fOTelSampled]))
-		}
-		return true
-	case 5:
-		if !v[fECSTrace].set() {
-			return false
-		}
-		sv := v[fECSSpan]
-		if !sv.set() {
-			sv = v[fECSTransaction]
-		}
-		ids(c, SourceECS, &v[fECSTrace], radixHex, &sv, radixHex)
-		return true
-	case 6:
-		return headerCandidate(c, SourceTraceparent, &v[fTraceparent], parseTraceparent)
-	case 7:
-		return headerCandidate(c, SourceB3, &v[fB3], parseB3Single)
-	case 8:
-		if !v[fB3Trace].set() {
-			return false
-		}
-		ids(c, SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
-		c.setSampled(readSampled(&v[fB3Sampled]))
-		if readSampled(&v[fB3Flags]) == triTrue {
-			c.ctx.sampled = triTrue
-		}
-		return true
-	case 9:
-		return headerCandidate(c, SourceXRay, &v[fXRay], parseXRay)
-	case 10:
-		return headerCandidate(c, SourceJaeger, &v[fJaeger], parseJaeger)
-	case 11:
-		return headerCandidate(c, SourceCloudTrace, &v[fCloudTrace], parseCloudTrace)
-	case 12:
-		if !v[fDDHdrTrace].set() {
-			return false
-		}
-		ids(c, SourceDatadog, &v[fDDHdrTrace], radixDecimal, &v[fDDHdrParent], radixDecimal)
-		if c.status == idOK && v[fDDHdrTags].kind == vkString {
-			if hi, ok := ddTagsTid(v[fDDHdrTags].s); ok {
-				c.ctx.trace.hi = hi
-			}
-		}
-		if v[fDDHdrPriority].set() {
-			switch p := v[fDDHdrPriority]; p.kind {
-			case vkString, vkNumber:
-				s := bytes.TrimSpace(p.s)
-				c.ctx.sampled = triOf(len(s) > 0 && s[0] != '-' && s[0] != '0')
-			case vkUint:
-				c.ctx.sampled = triOf(p.u > 0)
-			case vkNeg:
-				c.ctx.sampled = triFalse
-			}
-		}
-		return true
-	}
-	if i == 13 {
-		return sc.resourceCandidate(c)
-	}
-	return false
-}
-
-// resourceCandidate reads a trace resource name found under a key of another name.
-func (sc *scan) resourceCandidate(c *candidate) bool {
-	c.source, c.status = SourceGoogle, idInvalid
-	if t, project, ok := parseGoogleTrace(sc.vals[fGoogleTraceValue].s); ok {
-		c.ctx.trace, c.project, c.status = t, project, idOK
-	}
-	return true
-}
-
-const numCandidates = 14
-
-// candidateTrigger is the field whose presence makes candidate i worth reading.
-var candidateTrigger = [numCandidates]field{fNone, fNone, fGoogleTrace, fDDTrace, fOTelTrace, fECSTrace, fTraceparent, fB3, fB3Trace, fXRay, fJaeger, fCloudTrace, fDDHdrTrace, fGoogleTraceValue}
-
-// triggerMask has the bits of every candidate's trigger field.
-var triggerMask = func() (m uint64) {
-	for _, f := range candidateTrigger {
-		if f != fNone {
-			m |= 1 << f
-		}
-	}
-	return m
-}()
-
-// candidateOf is the inverse of candidateTrigger.
-var candidateOf = func() (t [numFields]uint8) {
-	for i, f := range candidateTrigger {
-		if f != fNone {
-			t[f] = uint8(i)
-		}
-	}
-	return t
-}()
-
-func headerCandidate(c *candidate, src Source, v *value, parse func([]byte) (spanCtx, bool)) bool {
-	if !v.set() {
-		return false
-	}
-	c.source, c.status = src, idInvalid
-	if v.kind != vkString {
-		return true
-	}
-	if ctx, ok := parse(v.s); ok {
-		c.ctx, c.status = ctx, idOK
-	}
-	return true
-}
-
 // resolve picks the winning candidate (into win) and completes its span and sampled flag from other
 // sources that name the same trace. invalid reports whether any id value was refused.
 func (sc *scan) resolve(win *candidate) (invalid bool) {
 	*win = candidate{}
-	var present uint16 // bit i: candidate i has something to read
-	if sc.keyTrace.set() {
-		present |= 1
-	}
-	if sc.outVals[outTrace].set() {
-		present |= 2
-	}
-	for m := sc.set & triggerMask; m != 0; m &= m - 1 {
-		present |= 1 << candidateOf[bits.TrailingZeros64(m)]
-	}
+	present := sc.presentCandidates() // bit i: detector i has something to read
 	if present == 0 {
 		return false
 	}
@@ -408,7 +227,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 	others := present &^ (1 << found)
 	complete := win.ctx.span != 0 && win.ctx.sampled != triUnknown &&
 		!(win.source == SourceDatadog && win.ctx.trace.hi == 0)
-	if found == 1 || others == 0 || complete {
+	if detectors[found].final || others == 0 || complete {
 		// A record already rewritten keeps exactly what its output keys say.
 		return invalid
 	}

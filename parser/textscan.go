@@ -33,15 +33,6 @@ var charClass = func() (t [256]uint8) {
 
 func isKeyChar(c byte) bool { return charClass[c]&ccKey != 0 }
 
-// headerValued fields hold structured header values whose own syntax uses ; = / : -.
-func headerValued(f field) bool {
-	switch f {
-	case fTraceparent, fB3, fXRay, fXRayRoot, fJaeger, fCloudTrace, fDDHdrTags:
-		return true
-	}
-	return false
-}
-
 // valueEnd returns where a bare (unquoted) value starting at s ends.
 func valueEnd(s []byte, header bool) int {
 	stop := uint8(ccStop | ccStopField)

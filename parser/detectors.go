@@ -1,0 +1,378 @@
+package parser
+
+import (
+	"bytes"
+	"math/bits"
+)
+
+// The fields of trace context, numbered after the meta fields (fields.go). Each belongs to
+// the detector that lists its keys below.
+const (
+	// Datadog log injection.
+	fDDTrace field = numMetaFields + iota
+	fDDSpan
+	fDDTid // _dd.p.tid: upper 64 bits of a 128-bit Datadog trace id
+	fDDService
+	fDDEnv
+	fDDVersion
+	// Datadog propagation headers.
+	fDDHdrTrace
+	fDDHdrParent
+	fDDHdrPriority
+	fDDHdrTags
+	// OpenTelemetry and friends (hex ids).
+	fOTelTrace
+	fOTelSpan
+	fOTelFlags
+	fOTelSampled
+	// Elastic Common Schema.
+	fECSTrace
+	fECSSpan
+	fECSTransaction
+	// Google special keys.
+	fGoogleTrace
+	fGoogleSpan
+	fGoogleSampled
+	fGoogleTraceValue // a "projects/P/traces/T" value under a key of another name
+	// Propagation headers.
+	fTraceparent
+	fB3
+	fB3Trace
+	fB3Span
+	fB3Sampled
+	fB3Flags
+	fXRay
+	fXRayRoot // a bare "Root=1-..." in text
+	fJaeger
+	fCloudTrace
+	numFields
+)
+
+// detector reads one source of trace context from the fields the scan found. detectors
+// lists them in priority order: when several name a trace, the first valid one wins and
+// the others may only complete it (span, sampled flag, upper half of a 64-bit id). Adding a
+// format is one entry here, its fields above, its parser and its tests (CONTRIBUTING.md).
+type detector struct {
+	// trigger is the field whose presence makes the detector worth reading; fNone for the
+	// two that look at configured keys instead (present says when).
+	trigger field
+	present func(sc *scan) bool
+	// keys are the record keys (lowercase; dotted paths for nested maps) of its fields.
+	keys []fieldKeys
+	// header: trigger's value is a propagation header, read by parse.
+	parse func([]byte) (spanCtx, bool)
+	// read fills c and reports whether the record has anything for the detector (nil:
+	// header, which reads trigger's value with parse under source).
+	read   func(sc *scan, c *candidate) bool
+	source Source
+	// final: a winner from this detector is taken as it is, never completed by others.
+	final bool
+}
+
+// fieldKeys are the keys of one field. header: its values use a header's own syntax
+// (; = / : -), so a text scan reads them up to a blank, not to the first ';'. textOnly:
+// the keys count only in text lines.
+type fieldKeys struct {
+	f        field
+	keys     []string
+	header   bool
+	textOnly bool
+}
+
+var detectors = [...]detector{
+	// Trace_Key, Span_Key, Sampled_Key.
+	{present: func(sc *scan) bool { return sc.keyTrace.set() }, read: (*scan).explicitCandidate},
+	// The output format's own keys: a record rewritten already keeps its link.
+	{present: func(sc *scan) bool { return sc.outVals[outTrace].set() }, read: (*scan).outputCandidate, final: true},
+	{trigger: fGoogleTrace, read: googleCandidate, keys: []fieldKeys{
+		{f: fGoogleTrace, keys: []string{"logging.googleapis.com/trace"}},
+		{f: fGoogleSpan, keys: []string{"logging.googleapis.com/spanid"}},
+		{f: fGoogleSampled, keys: []string{"logging.googleapis.com/tracesampled", "logging.googleapis.com/trace_sampled"}},
+	}},
+	{trigger: fDDTrace, read: datadogCandidate, keys: []fieldKeys{
+		{f: fDDTrace, keys: []string{"dd.trace_id", "dd_trace_id"}},
+		{f: fDDSpan, keys: []string{"dd.span_id", "dd_span_id"}},
+		{f: fDDTid, keys: []string{"_dd.p.tid", "dd.p.tid"}},
+		{f: fDDService, keys: []string{"dd.service", "dd_service", "dd.service.name"}},
+		{f: fDDEnv, keys: []string{"dd.env", "dd_env"}},
+		{f: fDDVersion, keys: []string{"dd.version", "dd_version"}},
+	}},
+	{trigger: fOTelTrace, read: otelCandidate, keys: []fieldKeys{
+		// "@tr"/"@sp": Serilog compact JSON.
+		{f: fOTelTrace, keys: []string{"trace_id", "traceid", "oteltraceid", "otel.trace_id", "@tr"}},
+		{f: fOTelSpan, keys: []string{"span_id", "spanid", "otelspanid", "otel.span_id", "@sp"}},
+		// "flags": OTLP/JSON log records' W3C trace flags.
+		{f: fOTelFlags, keys: []string{"trace_flags", "traceflags", "otel.trace_flags", "flags"}},
+		// "sampled": Quarkus MDC (traceId, spanId, sampled).
+		{f: fOTelSampled, keys: []string{"oteltracesampled", "trace_sampled", "sampled"}},
+	}},
+	{trigger: fECSTrace, read: ecsCandidate, keys: []fieldKeys{
+		{f: fECSTrace, keys: []string{"trace.id"}},
+		{f: fECSSpan, keys: []string{"span.id"}},
+		{f: fECSTransaction, keys: []string{"transaction.id"}},
+	}},
+	{trigger: fTraceparent, source: SourceTraceparent, parse: parseTraceparent, keys: []fieldKeys{
+		{f: fTraceparent, keys: []string{"traceparent"}, header: true},
+	}},
+	{trigger: fB3, source: SourceB3, parse: parseB3Single, keys: []fieldKeys{
+		{f: fB3, keys: []string{"b3"}, header: true},
+	}},
+	{trigger: fB3Trace, read: b3Candidate, keys: []fieldKeys{
+		{f: fB3Trace, keys: []string{"x-b3-traceid"}},
+		{f: fB3Span, keys: []string{"x-b3-spanid"}},
+		{f: fB3Sampled, keys: []string{"x-b3-sampled"}},
+		{f: fB3Flags, keys: []string{"x-b3-flags"}},
+	}},
+	{trigger: fXRay, source: SourceXRay, parse: parseXRay, keys: []fieldKeys{
+		// xray_trace_id: AWS Lambda Powertools (a bare "1-..." trace id);
+		// _x_amzn_trace_id: the Lambda environment variable.
+		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id"}, header: true},
+		{f: fXRayRoot, keys: []string{"root"}, header: true, textOnly: true},
+	}},
+	{trigger: fJaeger, source: SourceJaeger, parse: parseJaeger, keys: []fieldKeys{
+		{f: fJaeger, keys: []string{"uber-trace-id"}, header: true},
+	}},
+	{trigger: fCloudTrace, source: SourceCloudTrace, parse: parseCloudTrace, keys: []fieldKeys{
+		{f: fCloudTrace, keys: []string{"x-cloud-trace-context"}, header: true},
+	}},
+	{trigger: fDDHdrTrace, read: datadogHeadersCandidate, keys: []fieldKeys{
+		{f: fDDHdrTrace, keys: []string{"x-datadog-trace-id"}},
+		{f: fDDHdrParent, keys: []string{"x-datadog-parent-id"}},
+		{f: fDDHdrPriority, keys: []string{"x-datadog-sampling-priority"}},
+		{f: fDDHdrTags, keys: []string{"x-datadog-tags"}, header: true},
+	}},
+	// A trace resource name under a key of another name (found by its value).
+	{trigger: fGoogleTraceValue, read: resourceCandidate},
+}
+
+// numCandidates is the number of detectors; resolve keeps one bit per detector.
+const numCandidates = len(detectors)
+
+var _ [16 - numCandidates]struct{}
+
+// detectorKeys returns the keys of every detector's fields: those that count in text lines
+// only (textOnly), or the others.
+func detectorKeys(textOnly bool) map[string]field {
+	m := map[string]field{}
+	for _, d := range detectors {
+		for _, fk := range d.keys {
+			if fk.textOnly == textOnly {
+				for _, k := range fk.keys {
+					m[k] = fk.f
+				}
+			}
+		}
+	}
+	return m
+}
+
+// headerFields has the bit of every field whose values use a header's syntax.
+var headerFields = func() (m uint64) {
+	for _, d := range detectors {
+		for _, fk := range d.keys {
+			if fk.header {
+				m |= 1 << fk.f
+			}
+		}
+	}
+	return m
+}()
+
+// headerValued reports whether f holds structured header values (; = / : -).
+func headerValued(f field) bool { return headerFields&(1<<f) != 0 }
+
+// triggerMask has the bits of every detector's trigger field.
+var triggerMask = func() (m uint64) {
+	for _, d := range detectors {
+		if d.trigger != fNone {
+			m |= 1 << d.trigger
+		}
+	}
+	return m
+}()
+
+// candidateOf maps a trigger field to its detector.
+var candidateOf = func() (t [numFields]uint8) {
+	for i, d := range detectors {
+		if d.trigger != fNone {
+			t[d.trigger] = uint8(i)
+		}
+	}
+	return t
+}()
+
+// candidate fills c with detector i's reading and reports whether the record has
+// anything for it.
+func (sc *scan) candidate(i int, c *candidate) bool {
+	*c = candidate{}
+	d := &detectors[i]
+	if d.read == nil {
+		return headerCandidate(c, d.source, &sc.vals[d.trigger], d.parse)
+	}
+	return d.read(sc, c)
+}
+
+// presentCandidates has bit i set when detector i has something to read in the record.
+func (sc *scan) presentCandidates() (present uint16) {
+	for i := range detectors[:2] {
+		if detectors[i].present(sc) {
+			present |= 1 << i
+		}
+	}
+	for m := sc.set & triggerMask; m != 0; m &= m - 1 {
+		present |= 1 << candidateOf[bits.TrailingZeros64(m)]
+	}
+	return present
+}
+
+// explicitCandidate reads Trace_Key, Span_Key and Sampled_Key.
+func (sc *scan) explicitCandidate(c *candidate) bool {
+	if !sc.keyTrace.set() {
+		return false
+	}
+	ids(c, SourceKeys, &sc.keyTrace, radixAuto, &sc.keySpan, radixAuto)
+	c.setSampled(readSampled(&sc.keySampled))
+	return true
+}
+
+// googleCandidate reads Cloud Logging's special keys: a trace resource name, a span id
+// (hex, or decimal as Google's Node.js library copies it) and the sampled flag.
+func googleCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fGoogleTrace].set() {
+		return false
+	}
+	c.source = SourceGoogle
+	if v[fGoogleTrace].kind != vkString {
+		c.status = idInvalid
+		return true
+	}
+	t, project, ok := parseGoogleTrace(v[fGoogleTrace].s)
+	if !ok {
+		c.status = idInvalid
+		if len(bytes.TrimSpace(v[fGoogleTrace].s)) == 0 {
+			c.status = idAbsent
+		}
+		return true
+	}
+	c.ctx.trace, c.project, c.status = t, project, idOK
+	var st idStatus
+	c.ctx.span, st = readGoogleSpan(&v[fGoogleSpan])
+	c.spanBad = st == idInvalid
+	c.ctx.sampled = readSampled(&v[fGoogleSampled])
+	return true
+}
+
+// datadogCandidate reads Datadog's log injection: decimal (or 128-bit hex) trace id,
+// decimal span id, and _dd.p.tid, the upper half of a 128-bit trace id logged in decimal.
+func datadogCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fDDTrace].set() {
+		return false
+	}
+	ids(c, SourceDatadog, &v[fDDTrace], radixDatadog, &v[fDDSpan], radixDecimal)
+	if c.status == idOK && c.ctx.trace.hi == 0 && v[fDDTid].kind == vkString {
+		if tid := bytes.TrimSpace(v[fDDTid].s); len(tid) == 16 {
+			if hi, ok := parseHex64(tid); ok {
+				c.ctx.trace.hi = hi
+			}
+		}
+	}
+	return true
+}
+
+// otelCandidate reads OpenTelemetry's log fields (and the many loggers that name them
+// alike): ids in hex, or decimal where they are long enough to be unambiguous; the W3C
+// flags, else a sampled flag.
+func otelCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fOTelTrace].set() {
+		return false
+	}
+	ids(c, SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
+	if v[fOTelFlags].set() {
+		c.setSampled(readSampled(&v[fOTelFlags]))
+	} else {
+		c.setSampled(readSampled(&v[fOTelSampled]))
+	}
+	return true
+}
+
+// ecsCandidate reads Elastic Common Schema's trace.id and span.id (else transaction.id).
+func ecsCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fECSTrace].set() {
+		return false
+	}
+	sv := v[fECSSpan]
+	if !sv.set() {
+		sv = v[fECSTransaction]
+	}
+	ids(c, SourceECS, &v[fECSTrace], radixHex, &sv, radixHex)
+	return true
+}
+
+// b3Candidate reads B3's multi-header form (X-B3-TraceId, -SpanId, -Sampled, -Flags).
+func b3Candidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fB3Trace].set() {
+		return false
+	}
+	ids(c, SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
+	c.setSampled(readSampled(&v[fB3Sampled]))
+	if readSampled(&v[fB3Flags]) == triTrue {
+		c.ctx.sampled = triTrue // debug implies sampled
+	}
+	return true
+}
+
+// datadogHeadersCandidate reads Datadog's propagation headers: decimal trace and parent
+// ids, _dd.p.tid in x-datadog-tags, and the sampling priority.
+func datadogHeadersCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fDDHdrTrace].set() {
+		return false
+	}
+	ids(c, SourceDatadog, &v[fDDHdrTrace], radixDecimal, &v[fDDHdrParent], radixDecimal)
+	if c.status == idOK && v[fDDHdrTags].kind == vkString {
+		if hi, ok := ddTagsTid(v[fDDHdrTags].s); ok {
+			c.ctx.trace.hi = hi
+		}
+	}
+	if v[fDDHdrPriority].set() {
+		switch p := v[fDDHdrPriority]; p.kind {
+		case vkString, vkNumber:
+			s := bytes.TrimSpace(p.s)
+			c.ctx.sampled = triOf(len(s) > 0 && s[0] != '-' && s[0] != '0')
+		case vkUint:
+			c.ctx.sampled = triOf(p.u > 0)
+		case vkNeg:
+			c.ctx.sampled = triFalse
+		}
+	}
+	return true
+}
+
+// resourceCandidate reads a trace resource name found under a key of another name.
+func resourceCandidate(sc *scan, c *candidate) bool {
+	c.source, c.status = SourceGoogle, idInvalid
+	if t, project, ok := parseGoogleTrace(sc.vals[fGoogleTraceValue].s); ok {
+		c.ctx.trace, c.project, c.status = t, project, idOK
+	}
+	return true
+}
+
+// headerCandidate reads a propagation header's value with parse.
+func headerCandidate(c *candidate, src Source, v *value, parse func([]byte) (spanCtx, bool)) bool {
+	if !v.set() {
+		return false
+	}
+	c.source, c.status = src, idInvalid
+	if v.kind != vkString {
+		return true
+	}
+	if ctx, ok := parse(v.s); ok {
+		c.ctx, c.status = ctx, idOK
+	}
+	return true
+}
