@@ -4,8 +4,6 @@ package parser
 // the standard library.
 
 import (
-	"encoding/binary"
-	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -49,63 +47,6 @@ func TestDecimalDigits(t *testing.T) {
 	}
 }
 
-// decWord's multiply-and-shift divisions are exact over their lanes' ranges (which, with
-// lanes that cannot carry into each other, makes decWord exact); its digits are checked
-// against an odometer over the low range and against strconv on random values.
-func TestDecWord(t *testing.T) {
-	for x := uint64(0); x < 10000; x++ {
-		if x*10486>>20 != x/100 {
-			t.Fatalf("lane division by 100 is wrong at %d", x)
-		}
-	}
-	for x := uint64(0); x < 100; x++ {
-		if x*103>>10 != x/10 {
-			t.Fatalf("lane division by 10 is wrong at %d", x)
-		}
-	}
-	var digits [8]byte // the odometer: digits of v, most significant first
-	for v := uint32(0); v < 2e6; v++ {
-		if got := decWord(v); got != le64(digits[:]) {
-			t.Fatalf("decWord(%d) = %016x, want %016x", v, got, le64(digits[:]))
-		}
-		for i := 7; i >= 0; i-- {
-			if digits[i]++; digits[i] < 10 {
-				break
-			}
-			digits[i] = 0
-		}
-	}
-	r := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 200000; i++ {
-		v := r.Uint32N(1e8)
-		var want [8]byte
-		copy(want[:], fmt.Sprintf("%08d", v))
-		if got := decWord(v) + lowBits*'0'; got != le64(want[:]) {
-			t.Fatalf("decWord(%d) = %016x, want %016x", v, got, le64(want[:]))
-		}
-	}
-}
-
-// keyWords must equal a plain zero-padded copy of the key's first 16 bytes.
-func TestKeyWords(t *testing.T) {
-	src := []byte("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH")
-	for n := 1; n <= memoKeyMax; n++ {
-		var want [16]byte
-		copy(want[:], src[:n])
-		w0, w1 := keyWords(src[:n])
-		if w0 != le64(want[:8]) || w1 != le64(want[8:]) {
-			t.Fatalf("keyWords(%q) = %x %x, want %x %x", src[:n], w0, w1, le64(want[:8]), le64(want[8:]))
-		}
-	}
-}
-
-func le64(b []byte) (v uint64) {
-	for i := len(b) - 1; i >= 0; i-- {
-		v = v<<8 | uint64(b[i])
-	}
-	return v
-}
-
 func TestAppendHex64(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 5000; i++ {
@@ -142,40 +83,6 @@ func TestCivilTimeAgainstTimePackage(t *testing.T) {
 		et, n, ok := parseZonedTime([]byte(text))
 		if !ok || n != len(text) || et.Sec != want.Unix() || et.Nsec != int64(want.Nanosecond()) {
 			t.Fatalf("parseZonedTime(%q) = %+v, %d, %v; want %d.%09d", text, et, n, ok, want.Unix(), want.Nanosecond())
-		}
-	}
-}
-
-// blankIndex and nextSep (eight bytes at a time) against byte loops, at every offset.
-func TestWordScansAgainstByteLoops(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	alphabet := []byte("a \t=:\x00\x80\xff\x1f!;9")
-	for n := 0; n < 20000; n++ {
-		s := make([]byte, r.IntN(40))
-		for i := range s {
-			s[i] = alphabet[r.IntN(len(alphabet))]
-		}
-		blank := len(s)
-		for i, c := range s {
-			if c == ' ' || c == '\t' {
-				blank = i
-				break
-			}
-		}
-		if got := blankIndex(s); got != blank {
-			t.Fatalf("blankIndex(%q) = %d, want %d", s, got, blank)
-		}
-		for from := 0; from <= len(s); from++ {
-			sep := -1
-			for i := from; i < len(s); i++ {
-				if s[i] == '=' || s[i] == ':' {
-					sep = i
-					break
-				}
-			}
-			if got := nextSep(s, from); got != sep {
-				t.Fatalf("nextSep(%q, %d) = %d, want %d", s, from, got, sep)
-			}
 		}
 	}
 }
@@ -218,22 +125,9 @@ func TestParseDec128AgainstBig(t *testing.T) {
 	}
 }
 
-// hexWord against hexTable for every byte value in every lane, and parseHex64 / parseHex128 /
-// allHex against strconv and byte loops on random input.
-func TestHexWordAgainstByteLoops(t *testing.T) {
-	for lane := 0; lane < 8; lane++ {
-		for c := 0; c < 256; c++ {
-			w := []byte("0123abcD")
-			w[lane] = byte(c)
-			v, ok := hexWord(binary.LittleEndian.Uint64(w))
-			if ok != isHexByte(byte(c)) {
-				t.Fatalf("hexWord(%q) ok = %v", w, ok)
-			}
-			if want, err := strconv.ParseUint(string(w), 16, 32); ok && (err != nil || uint32(want) != v) {
-				t.Fatalf("hexWord(%q) = %#x, want %#x", w, v, want)
-			}
-		}
-	}
+// parseHex64 / parseHex128 / allHex against strconv and byte loops on random input (the
+// word-at-a-time HexWord itself is tested in internal/swar).
+func TestParseHexAgainstByteLoops(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	alphabet := []byte("0123456789abcdefABCDEFgG/:@`\x00\xb0")
 	for n := 0; n < 50000; n++ {

@@ -2,10 +2,9 @@ package parser
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
 
 	"github.com/tracelink/tracelink/internal/jsonmp"
+	"github.com/tracelink/tracelink/internal/swar"
 )
 
 func skipWS(s []byte) []byte {
@@ -18,37 +17,14 @@ func skipWS(s []byte) []byte {
 // jsonString splits a JSON string token at the start of s (which begins with '"').
 // raw is the content between the quotes, escaped says whether it holds backslashes.
 func jsonString(s []byte) (raw, rest []byte, escaped, ok bool) {
-	// Eight bytes at a time: stop at the first '"' or '\\' (the lowest flagged byte of a
-	// word is exact; flags above it may be false, so only the lowest is used).
-	i := 1
-	for i+8 <= len(s) {
-		if m := quoteOrBackslash(binary.LittleEndian.Uint64(s[i:])); m != 0 {
-			i += bits.TrailingZeros64(m) >> 3
-			break
-		}
-		i += 8
+	i := swar.Index2(s[1:], '"', '\\') + 1
+	switch {
+	case i == 0:
+		return nil, nil, false, false
+	case s[i] == '"':
+		return s[1:i], s[i+1:], false, true
 	}
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case '"':
-			return s[1:i], s[i+1:], false, true
-		case '\\':
-			return jsonStringSlow(s)
-		}
-	}
-	return nil, nil, false, false
-}
-
-const (
-	lowBits  = 0x0101010101010101
-	highBits = 0x8080808080808080
-)
-
-// quoteOrBackslash flags (high bit of the byte) the bytes of x that may be '"' or '\\'.
-func quoteOrBackslash(x uint64) uint64 {
-	q := x ^ (lowBits * '"')
-	b := x ^ (lowBits * '\\')
-	return ((q-lowBits)&^q | (b-lowBits)&^b) & highBits
+	return jsonStringSlow(s)
 }
 
 // jsonStringSlow is jsonString for long or escaped strings.

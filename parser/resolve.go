@@ -202,10 +202,10 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 		return false
 	}
 	found := -1
-	var c candidate
+	c := &sc.cand // in the scan, not on the stack: the detectors are called through the table
 	for p := present; p != 0; p &= p - 1 {
 		i := bits.TrailingZeros16(p)
-		if !sc.candidate(i, &c) {
+		if !sc.candidate(i, c) {
 			continue
 		}
 		if c.spanBad {
@@ -218,7 +218,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 			invalid = true
 		}
 		if found < 0 && c.status == idOK {
-			*win, found = c, i
+			*win, found = *c, i
 		}
 	}
 	if found < 0 {
@@ -232,7 +232,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 		return invalid
 	}
 	for p := others; p != 0; p &= p - 1 {
-		if !sc.candidate(bits.TrailingZeros16(p), &c) || c.status != idOK {
+		if !sc.candidate(bits.TrailingZeros16(p), c) || c.status != idOK {
 			continue
 		}
 		if c.ctx.trace != win.ctx.trace {
@@ -256,13 +256,13 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 // outputCandidate reads the record's own output keys: the trace context of a record that
 // tracelink (or the application, in the target's own format) already wrote.
 func (sc *scan) outputCandidate(c *candidate) bool {
-	tv := sc.outVals[outTrace]
+	tv := &sc.outVals[outTrace]
 	if !tv.set() {
 		return false
 	}
 	be := sc.cfg.format.backend()
 	c.source = be.source
-	be.readOwn(c, &tv, &sc.outVals[outSpan])
+	be.readOwn(c, tv, &sc.outVals[outSpan])
 	c.ctx.sampled = readSampled(&sc.outVals[outSampled])
 	if c.ctx.sampled == triUnknown && be.sampledAlso != fNone {
 		c.ctx.sampled = readSampled(&sc.vals[be.sampledAlso])

@@ -51,6 +51,7 @@ const maxDepth = 4
 
 // scan is the per-record working state. It is pooled: nothing in it outlives one Process call.
 type scan struct {
+	cand candidate // resolve's scratch candidate
 	cfg  *config
 	vals [numFields]value
 	set  uint64 // bit f set when vals[f] holds a value

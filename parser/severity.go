@@ -2,8 +2,8 @@ package parser
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
+
+	"github.com/tracelink/tracelink/internal/swar"
 )
 
 // level is a normalized log level.
@@ -48,8 +48,8 @@ var levelWords = map[string]level{
 // (letters-only) level word exactly when the word matches it in some case.
 var levelTable = func() (t [levelSlots]levelSlot) {
 	for w, lv := range levelWords {
-		w0, w1 := keyWords([]byte(w))
-		w0, w1 = w0|lowBits*0x20, w1|lowBits*0x20
+		w0, w1 := swar.Words16([]byte(w))
+		w0, w1 = w0|swar.Low*0x20, w1|swar.Low*0x20
 		for h := levelHash(w0, w1, len(w)); ; h = (h + 1) & (levelSlots - 1) {
 			if t[h].n == 0 {
 				t[h] = levelSlot{w0: w0, w1: w1, n: uint8(len(w)), lv: lv}
@@ -78,8 +78,8 @@ func levelWord(w []byte) level {
 	if n == 0 || n > 16 {
 		return lvNone
 	}
-	w0, w1 := keyWords(w)
-	w0, w1 = w0|lowBits*0x20, w1|lowBits*0x20
+	w0, w1 := swar.Words16(w)
+	w0, w1 = w0|swar.Low*0x20, w1|swar.Low*0x20
 	for h := levelHash(w0, w1, n); ; h = (h + 1) & (levelSlots - 1) {
 		t := &levelTable[h]
 		if t.w0 == w0 && t.w1 == w1 && int(t.n) == n {
@@ -202,21 +202,10 @@ func textLineLevel(s []byte) level {
 	return lvNone
 }
 
-// blankIndex returns the index of the first space or tab in s, or len(s). It tests eight
-// bytes at a time (the lowest flagged byte of a word is exact).
+// blankIndex returns the index of the first space or tab in s, or len(s).
 func blankIndex(s []byte) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		sp, tab := x^(lowBits*' '), x^(lowBits*'\t')
-		if m := ((sp-lowBits)&^sp | (tab-lowBits)&^tab) & highBits; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] == ' ' || s[i] == '\t' {
-			return i
-		}
+	if i := swar.Index2(s, ' ', '\t'); i >= 0 {
+		return i
 	}
 	return len(s)
 }

@@ -2,8 +2,8 @@ package parser
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
+
+	"github.com/tracelink/tracelink/internal/swar"
 )
 
 // Character classes of the text scanner, looked up in one table.
@@ -113,20 +113,10 @@ func (sc *scan) scanText(s []byte) {
 	}
 }
 
-// nextSep returns the index of the first '=' or ':' in s at or after i, or -1. It tests
-// eight bytes at a time (the lowest flagged byte of a word is exact).
+// nextSep returns the index of the first '=' or ':' in s at or after i, or -1.
 func nextSep(s []byte, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		e, c := x^(lowBits*'='), x^(lowBits*':')
-		if m := ((e-lowBits)&^e | (c-lowBits)&^c) & highBits; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] == '=' || s[i] == ':' {
-			return i
-		}
+	if j := swar.Index2(s[i:], '=', ':'); j >= 0 {
+		return i + j
 	}
 	return -1
 }

@@ -2,7 +2,8 @@ package parser
 
 import (
 	"bytes"
-	"encoding/binary"
+
+	"github.com/tracelink/tracelink/internal/swar"
 )
 
 // topKey is what a key at the top level (of the record, or of the app's JSON line) means to
@@ -154,7 +155,7 @@ func (m *keyMemo) lookup(key []byte, classify func(*config, []byte) topKey) topK
 	if n == 0 || n > memoKeyMax {
 		return classify(m.cfg, key)
 	}
-	w0, w1 := keyWords(key)
+	w0, w1 := swar.Words16(key)
 	h := (w0 ^ w1*0x9E3779B97F4A7C15 ^ uint64(n)) * 0xBF58476D1CE4E5B9
 	home := uint32(h >> (64 - memoBits))
 	var tail []byte
@@ -176,23 +177,4 @@ func (m *keyMemo) lookup(key []byte, classify func(*config, []byte) topKey) topK
 	s.w0, s.w1, s.n = w0, w1, uint8(n)
 	copy(s.tail[:], tail)
 	return s.info
-}
-
-// keyWords returns the first 16 bytes of key (1..40 bytes) as two little-endian words,
-// zero-padded, reading the key with word loads only.
-func keyWords(key []byte) (w0, w1 uint64) {
-	le := binary.LittleEndian
-	switch n := len(key); {
-	case n >= 16:
-		return le.Uint64(key), le.Uint64(key[8:])
-	case n >= 8:
-		// The last eight bytes overlap the first eight; shift the overlap out.
-		return le.Uint64(key), le.Uint64(key[n-8:]) >> (8 * (16 - n))
-	case n >= 4:
-		return uint64(le.Uint32(key)) | uint64(le.Uint32(key[n-4:]))<<(8*(n-4)), 0
-	}
-	for i, c := range key {
-		w0 |= uint64(c) << (8 * i)
-	}
-	return w0, 0
 }
