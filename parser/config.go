@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
+
+	"github.com/tracelink/tracelink/internal/property"
 )
 
 // config is the validated, immutable form of the properties.
@@ -82,7 +84,7 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	}
 	c.hasKeys = c.traceKey != nil || c.spanKey != nil || c.sampledKey != nil
 	c.messageKey = strings.TrimSpace(p["message_key"])
-	if c.mergeLog, err = ParseBool("Merge_Log", p["merge_log"], false); err != nil {
+	if c.mergeLog, err = property.ParseBool("Merge_Log", p["merge_log"], false); err != nil {
 		return nil, err
 	}
 	switch v := strings.ToLower(strings.TrimSpace(p["datadog_trace_id"])); v {
@@ -92,13 +94,13 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	default:
 		return nil, &PropertyError{Property: "Datadog_Trace_Id", Value: p["datadog_trace_id"], Accepted: "decimal, hex"}
 	}
-	if c.severity, err = ParseBool("Severity", p["severity"], true); err != nil {
+	if c.severity, err = property.ParseBool("Severity", p["severity"], true); err != nil {
 		return nil, err
 	}
-	if c.sourceLoc, err = ParseBool("Source_Location", p["source_location"], true); err != nil {
+	if c.sourceLoc, err = property.ParseBool("Source_Location", p["source_location"], true); err != nil {
 		return nil, err
 	}
-	if c.eventTime, err = ParseBool("Event_Time", p["event_time"], true); err != nil {
+	if c.eventTime, err = property.ParseBool("Event_Time", p["event_time"], true); err != nil {
 		return nil, err
 	}
 	c.outTrace, c.outSpan, c.outSampled = be.trace, be.span, be.sampled

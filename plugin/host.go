@@ -149,6 +149,7 @@ import (
 	"unsafe"
 
 	tlout "github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/parser"
 )
 
@@ -182,7 +183,7 @@ func registerConfigMap(def unsafe.Pointer) bool {
 	if !hostHasConfigMap() {
 		return false
 	}
-	props := append(parser.Properties(), tlout.Properties()...)
+	props := append(parser.Properties(), property.Sink()...)
 	m := C.tl_config_map_alloc(C.int(len(props) + 1))
 	entries := unsafe.Slice(m, len(props)+2)
 	owned := []unsafe.Pointer{unsafe.Pointer(m)}

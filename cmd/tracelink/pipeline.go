@@ -6,8 +6,7 @@ import (
 	"strings"
 
 	"github.com/tracelink/tracelink/internal/fbconf"
-	"github.com/tracelink/tracelink/internal/output"
-	"github.com/tracelink/tracelink/parser"
+	"github.com/tracelink/tracelink/internal/property"
 )
 
 // checkPipeline checks what a tracelink output section needs from the rest of its
@@ -16,7 +15,7 @@ import (
 // are printed.
 func checkPipeline(all []fbconf.Section, sec fbconf.Section) (problems []error, warnings []string) {
 	if emit := strings.ToLower(sec.Get("Emit")); emit == "" || emit == "forward" {
-		if err := output.CheckMatch(sec.Get("Match"), sec.Get("Match_Regex"), sec.Get("Tag_Prefix")); err != nil {
+		if err := property.CheckMatch(sec.Get("Match"), sec.Get("Match_Regex"), sec.Get("Tag_Prefix")); err != nil {
 			key := "Match"
 			if sec.Get("Match") == "" {
 				key = "Match_Regex"
@@ -102,12 +101,12 @@ func orDefault(v, def string) string {
 }
 
 func isOn(v string) bool {
-	on, err := parser.ParseBool("", v, false)
+	on, err := property.ParseBool("", v, false)
 	return err == nil && on
 }
 
 // isOff reports whether v is one of Fluent Bit's spellings of false ("" is not).
 func isOff(v string) bool {
-	on, err := parser.ParseBool("", v, true)
+	on, err := property.ParseBool("", v, true)
 	return err == nil && !on
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/tracelink/tracelink/internal/fbconf"
-	"github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/parser"
 )
 
@@ -21,7 +21,7 @@ var ignoredConfigKeys = func() map[string]bool {
 		"log_suppress_interval": true, "retry_limit": true, "workers": true, "ipv6": true,
 		"host": true, "port": true, "processors": true,
 	}
-	for _, p := range output.Properties() {
+	for _, p := range property.Sink() {
 		m[strings.ToLower(p.Name)] = true
 	}
 	return m

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tracelink/tracelink/internal/fbtest"
-	"github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/parser"
 )
 
@@ -50,7 +50,7 @@ func TestFluentBitHelpListsProperties(t *testing.T) {
 	bin := fbtest.Require(t)
 	out, _ := exec.Command(bin, "-e", fbtest.Plugin(t), "-o", "tracelink", "-h").CombinedOutput()
 	help := strings.ToLower(string(out))
-	for _, p := range append(parser.Properties(), output.Properties()...) {
+	for _, p := range append(parser.Properties(), property.Sink()...) {
 		if !strings.Contains(help, strings.ToLower(p.Name)) {
 			t.Errorf("-o tracelink -h does not list %s:\n%s", p.Name, out)
 		}

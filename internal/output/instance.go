@@ -29,6 +29,7 @@ import (
 	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward"
 	"github.com/tracelink/tracelink/internal/gcpproject"
+	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/internal/spool"
 	"github.com/tracelink/tracelink/parser"
 )
@@ -186,7 +187,7 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 	}
 	match, matchRegex := strings.TrimSpace(get("Match")), strings.TrimSpace(get("Match_Regex"))
 	if cfg.emit == emitForward {
-		if err := checkMatch(match, matchRegex, cfg.tagPrefix); err != nil {
+		if err := property.CheckMatch(match, matchRegex, cfg.tagPrefix); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward/forwardtest"
 	"github.com/tracelink/tracelink/internal/output/outputtest"
+	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/internal/spool"
 	"github.com/tracelink/tracelink/parser"
 )
@@ -443,33 +444,6 @@ func TestConfigAccepted(t *testing.T) {
 	}
 }
 
-func TestGlobCanMatchPrefix(t *testing.T) {
-	tests := []struct {
-		pattern string
-		want    bool
-	}{
-		{"*", true},
-		{"traced.*", true},
-		{"traced*", true},
-		{"t*", true},
-		{"*.log", true}, // traced.x.log
-		{"*app*", true},
-		{"tr*ed.kube.*", true},
-		{"traced.kube.app", true},
-		{"kube.*", false},
-		{"app", false},
-		{"traced", false}, // needs a non-empty rest after the prefix
-		{"tracedx*", false},
-		{"kube.*.traced.*", false},
-		{"", false},
-	}
-	for _, tt := range tests {
-		if got := globCanMatchPrefix(tt.pattern, "traced."); got != tt.want {
-			t.Errorf("globCanMatchPrefix(%q, traced.) = %v, want %v", tt.pattern, got, tt.want)
-		}
-	}
-}
-
 func TestLoopGuardAtInit(t *testing.T) {
 	for _, ok := range []map[string]string{
 		{"Match": "kube.*"},
@@ -730,7 +704,7 @@ func TestCoreAndSinkPropertiesAsked(t *testing.T) {
 	for _, p := range parser.Properties() {
 		want = append(want, strings.ToLower(p.Name))
 	}
-	for _, p := range Properties() {
+	for _, p := range property.Sink() {
 		want = append(want, strings.ToLower(p.Name))
 	}
 	for _, k := range want {
@@ -739,7 +713,7 @@ func TestCoreAndSinkPropertiesAsked(t *testing.T) {
 		}
 	}
 	names := map[string]bool{}
-	for _, p := range append(parser.Properties(), Properties()...) {
+	for _, p := range append(parser.Properties(), property.Sink()...) {
 		l := strings.ToLower(p.Name)
 		if names[l] {
 			t.Errorf("property %s listed twice", p.Name)
