@@ -7,7 +7,6 @@ import (
 
 	"github.com/tinylib/msgp/msgp"
 
-	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/grok"
 )
 
@@ -455,13 +454,7 @@ func looksLikeTraceResource(v []byte) bool {
 }
 
 // skipValue returns b after the msgpack value at its start.
-func skipValue(b []byte) ([]byte, error) {
-	n, err := chunk.SkipValue(b)
-	if err != nil {
-		return b[n:], err
-	}
-	return b[n:], nil
-}
+func skipValue(b []byte) ([]byte, error) { return msgp.Skip(b) }
 
 // rawValue returns the bytes of the msgpack value at the start of b.
 func rawValue(b []byte) (raw, rest []byte, err error) {

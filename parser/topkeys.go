@@ -8,64 +8,64 @@ import (
 
 // topKey is what a key at the top level (of the record, or of the app's JSON line) means to
 // the scan: its field, its rank as the message field, the output keys it names and the
-// explicit key it matches. It depends only on the key and the config. It is packed in one
-// word so that the memo hands it over in a register:
-//
-//	bits  0-7   field
-//	bits  8-15  rank as the message field + 1 (0: not a message field)
-//	bits 16-23  outTrace/outSpan/outSampled + 1 when the key is that output key (else 0)
-//	bits 24-39  bit i: the key is output key i
-//	bits 40-41  the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
-//	bit  42     the kubernetes filter's metadata map (never searched)
-//	bit  43     Datadog's nested "dd" map
-//	bit  44     an array of maps searched like nested maps (see isScopesKey)
-type topKey uint64
+// explicit key it matches. It depends only on the key and the config.
+type topKey struct {
+	f       field
+	msg     int8   // rank as the message field + 1 (0: not a message field)
+	outKey  int8   // outTrace/outSpan/outSampled + 1 when the key is that output key (else 0)
+	outs    uint16 // bit i: the key is output key i
+	explict uint8  // the explicit key it matches as a flat key: 1 Trace_Key, 2 Span_Key, 3 Sampled_Key
+	flags   topFlag
+}
+
+// topFlag marks the top-level keys the scan treats specially.
+type topFlag uint8
 
 const (
-	topKubernetes topKey = 1 << 42
-	topDD         topKey = 1 << 43
-	topScopes     topKey = 1 << 44
+	topKubernetes topFlag = 1 << iota // the kubernetes filter's metadata map (never searched)
+	topDD                             // Datadog's nested "dd" map
+	topScopes                         // an array of maps searched like nested maps (see isScopesKey)
 )
 
-func (k topKey) field() field        { return field(k) }
-func (k topKey) msgRank() int        { return int(k>>8&0xff) - 1 }
-func (k topKey) out() int            { return int(k>>16&0xff) - 1 }
-func (k topKey) present() uint16     { return uint16(k >> 24) }
-func (k topKey) override() uint8     { return uint8(k >> 40 & 3) }
-func (k topKey) is(flag topKey) bool { return k&flag != 0 }
+func (k topKey) field() field         { return k.f }
+func (k topKey) msgRank() int         { return int(k.msg) - 1 }
+func (k topKey) out() int             { return int(k.outKey) - 1 }
+func (k topKey) present() uint16      { return k.outs }
+func (k topKey) override() uint8      { return k.explict }
+func (k topKey) is(flag topFlag) bool { return k.flags&flag != 0 }
 
 // classifyTop computes topKey for a key; keyMemo remembers the answers.
 func classifyTop(cfg *config, key []byte) topKey {
-	k := topKey(classifyAt(nil, key, true, false))
+	k := topKey{f: classifyAt(nil, key, true, false)}
 	if r := msgRankOf(cfg, key); r >= 0 {
-		k |= topKey(r+1) << 8
+		k.msg = int8(r + 1)
 	}
 	if len(key) < 64 && cfg.keyLens&(1<<len(key)) != 0 {
 		out := -1
 		for i := range cfg.keys {
 			if name := cfg.keys[i]; name != "" && name == string(key) {
-				k |= 1 << (24 + i)
+				k.outs |= 1 << i
 				if out < 0 && i <= outSampled {
 					out = i
 				}
 			}
 		}
-		k |= topKey(out+1) << 16
+		k.outKey = int8(out + 1)
 	}
 	for i, path := range [...][]string{cfg.traceKey, cfg.spanKey, cfg.sampledKey} {
 		if matchesFlat(path, key) {
-			k |= topKey(i+1) << 40
+			k.explict = uint8(i + 1)
 			break
 		}
 	}
 	if string(key) == "kubernetes" {
-		k |= topKubernetes
+		k.flags |= topKubernetes
 	}
 	if string(key) == "dd" {
-		k |= topDD
+		k.flags |= topDD
 	}
 	if isScopesKey(key) || isOTLPBatchKey(key) {
-		k |= topScopes
+		k.flags |= topScopes
 	}
 	return k
 }
@@ -91,7 +91,7 @@ func isOTLPBatchKey(key []byte) bool {
 }
 
 // classifyTextKey is classifyTop for a key found in a text line, where only the field counts.
-func classifyTextKey(_ *config, key []byte) topKey { return topKey(classifyText(key)) }
+func classifyTextKey(_ *config, key []byte) topKey { return topKey{f: classifyText(key)} }
 
 // msgRankOf ranks a top-level key as the message field: Message_Key (rank 0), else log,
 // message, msg, MESSAGE; -1 for any other key.
