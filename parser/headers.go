@@ -62,16 +62,10 @@ func parseB3Single(s []byte) (spanCtx, bool) {
 	if !ok || n < 2 {
 		return spanCtx{}, false
 	}
-	tr, sp := parts[0], parts[1]
-	if (len(tr) != 16 && len(tr) != 32) || len(sp) != 16 || !allHex(tr) || !allHex(sp) {
+	c, ok := parseHexPair(parts[0], parts[1])
+	if !ok {
 		return spanCtx{}, false
 	}
-	t, _ := parseHex128(tr)
-	span, _ := parseHex64(sp)
-	if t.isZero() || span == 0 {
-		return spanCtx{}, false
-	}
-	c := spanCtx{trace: t, span: span}
 	if n >= 3 {
 		switch string(parts[2]) {
 		case "1", "d":
