@@ -78,7 +78,7 @@ func Words16(key []byte) (w0, w1 uint64) {
 // eight are hex digits (either case).
 func HexWord(x uint64) (uint32, bool) {
 	ok := Between(x, '0'-1, '9'+1)|Between(x|Low*0x20, 'a'-1, 'f'+1) == High
-	n := x&(Low*0x0f) + x>>6&Low*9 // each byte's value: letters have bit 6 set, and 'a'&0xf is 1
+	n := x&(Low*0x0f) + x>>6&Low*9         // each byte's value: letters have bit 6 set, and 'a'&0xf is 1
 	n = (n<<4 | n>>8) & 0x00FF00FF00FF00FF // pairs of digits, the first one high
 	n = (n<<8 | n>>16) & 0x0000FFFF0000FFFF
 	n = n<<16 | n>>32
