@@ -5,6 +5,51 @@ import (
 	"math/bits"
 )
 
+// Source names the format a record's trace context was read from.
+type Source uint8
+
+// The sources tracelink recognises. SourceNone means the record was not linked.
+const (
+	SourceNone        Source = iota
+	SourceKeys               // the explicit Trace_Key / Span_Key / Sampled_Key properties
+	SourceGoogle             // logging.googleapis.com/trace and spanId already in the record
+	SourceDatadog            // dd.trace_id / dd.span_id, flat, nested or underscored
+	SourceOTel               // OpenTelemetry keys: trace_id, traceId, otelTraceID, otel.trace_id
+	SourceECS                // Elastic Common Schema: trace.id, span.id
+	SourceTraceparent        // W3C traceparent
+	SourceB3                 // Zipkin B3, single header or X-B3-* headers
+	SourceXRay               // AWS X-Ray X-Amzn-Trace-Id
+	SourceJaeger             // uber-trace-id
+	SourceCloudTrace         // Google X-Cloud-Trace-Context
+	SourceSleuth             // Spring Sleuth text [app,trace,span]
+	SourceGrok               // a user Grok_Pattern
+	NumSources               // the number of Source values, for per-source counters
+)
+
+var sourceNames = [NumSources]string{
+	SourceNone:        "none",
+	SourceKeys:        "keys",
+	SourceGoogle:      "google",
+	SourceDatadog:     "datadog",
+	SourceOTel:        "otel",
+	SourceECS:         "ecs",
+	SourceTraceparent: "w3c",
+	SourceB3:          "b3",
+	SourceXRay:        "xray",
+	SourceJaeger:      "jaeger",
+	SourceCloudTrace:  "cloudtrace",
+	SourceSleuth:      "sleuth",
+	SourceGrok:        "grok",
+}
+
+// String returns the short lowercase name used in logs and summaries.
+func (s Source) String() string {
+	if s < NumSources {
+		return sourceNames[s]
+	}
+	return "unknown"
+}
+
 // The fields of trace context, numbered after the meta fields (fields.go). Each belongs to
 // the detector that lists its keys below.
 const (
