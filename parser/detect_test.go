@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/tinylib/msgp/msgp"
@@ -43,6 +44,12 @@ func TestStructuredShapes(t *testing.T) {
 			"000000000000000051729f13a64c2ef3", "258169797d519815", true, SourceJaeger},
 		{"cloud trace partial", []kv{{"x-cloud-trace-context", "105445aa7843bc8bf206b12000100000;o=0"}},
 			"105445aa7843bc8bf206b12000100000", "", false, SourceCloudTrace},
+		{"sentry-trace header", []kv{{"request", []kv{{"headers", []kv{{"Sentry-Trace", w3cTrace + "-" + w3cSpan + "-0"}}}}}},
+			w3cTrace, w3cSpan, false, SourceSentry},
+		{"sentry-trace in a text line", []kv{{"log", "GET /api 200 sentry-trace=" + w3cTrace + "-" + w3cSpan + "-1 took 3ms"}}, w3cTrace, w3cSpan, true, SourceSentry},
+		{"sentry-trace without sampled", []kv{{"sentry_trace", w3cTrace + "-" + w3cSpan}}, w3cTrace, w3cSpan, nil, SourceSentry},
+		{"traceparent beats sentry-trace", []kv{{"traceparent", w3cLine}, {"sentry-trace", "80f198ee56343ba864fe8b2a57d3eff7-05e3ac9a4f6e3b90-1"}},
+			w3cTrace, w3cSpan, true, SourceTraceparent},
 		{"otel python", []kv{{"otelTraceID", w3cTrace}, {"otelSpanID", w3cSpan}, {"otelTraceSampled", "True"}, {"otelServiceName", "svc"}},
 			w3cTrace, w3cSpan, true, SourceOTel},
 		{"otel data model flags number", []kv{{"trace_id", w3cTrace}, {"span_id", w3cSpan}, {"trace_flags", 1}}, w3cTrace, w3cSpan, true, SourceOTel},
@@ -256,6 +263,32 @@ func TestValidatedShortcut(t *testing.T) {
 		got, gotRes := p.ProcessWith(&s, nil, rec)
 		if !bytes.Equal(got, want) || gotRes != wantRes {
 			t.Errorf("%q: validated shortcut differs", line)
+		}
+	}
+}
+
+// parseSentryTrace: Sentry's TRACEID-SPANID[-SAMPLED], and what it must refuse.
+func TestParseSentryTrace(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		ok      bool
+		sampled tri
+	}{
+		{w3cTrace + "-" + w3cSpan + "-1", true, triTrue},
+		{w3cTrace + "-" + w3cSpan + "-0", true, triFalse},
+		{" " + w3cTrace + "-" + w3cSpan + " ", true, triUnknown},
+		{w3cTrace + "-" + w3cSpan + "-2", false, 0},                      // sampled is 1 or 0
+		{w3cTrace + "-" + w3cSpan + "-1-x", false, 0},                    // no fourth field
+		{w3cTrace[16:] + "-" + w3cSpan, false, 0},                        // Sentry trace ids are 32 hex
+		{w3cTrace + "-" + w3cSpan[1:], false, 0},                         // span ids are 16 hex
+		{"00000000000000000000000000000000-" + w3cSpan + "-1", false, 0}, // all-zero trace
+		{w3cTrace + "-0000000000000000-1", false, 0},                     // all-zero span
+		{strings.Replace(w3cTrace, "4", "g", 1) + "-" + w3cSpan, false, 0},
+		{w3cTrace, false, 0},
+	} {
+		c, ok := parseSentryTrace([]byte(tc.in))
+		if ok != tc.ok || ok && (c.sampled != tc.sampled || appendTraceHex(nil, c.trace) == nil || string(appendHex64(nil, c.span)) != w3cSpan) {
+			t.Errorf("parseSentryTrace(%q) = %+v, %v; want ok %v, sampled %v", tc.in, c, ok, tc.ok, tc.sampled)
 		}
 	}
 }

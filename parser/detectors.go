@@ -21,6 +21,7 @@ const (
 	SourceXRay               // AWS X-Ray X-Amzn-Trace-Id
 	SourceJaeger             // uber-trace-id
 	SourceCloudTrace         // Google X-Cloud-Trace-Context
+	SourceSentry             // Sentry's sentry-trace header
 	SourceSleuth             // Spring Sleuth text [app,trace,span]
 	SourceGrok               // a user Grok_Pattern
 	NumSources               // the number of Source values, for per-source counters
@@ -38,6 +39,7 @@ var sourceNames = [NumSources]string{
 	SourceXRay:        "xray",
 	SourceJaeger:      "jaeger",
 	SourceCloudTrace:  "cloudtrace",
+	SourceSentry:      "sentry",
 	SourceSleuth:      "sleuth",
 	SourceGrok:        "grok",
 }
@@ -90,6 +92,7 @@ const (
 	fXRayRoot // a bare "Root=1-..." in text
 	fJaeger
 	fCloudTrace
+	fSentryTrace
 	numFields
 )
 
@@ -179,6 +182,9 @@ var detectors = [...]detector{
 	}},
 	{trigger: fCloudTrace, source: SourceCloudTrace, parse: parseCloudTrace, keys: []fieldKeys{
 		{f: fCloudTrace, keys: []string{"x-cloud-trace-context"}, header: true},
+	}},
+	{trigger: fSentryTrace, source: SourceSentry, parse: parseSentryTrace, keys: []fieldKeys{
+		{f: fSentryTrace, keys: []string{"sentry-trace", "sentry_trace"}, header: true},
 	}},
 	{trigger: fDDHdrTrace, read: datadogHeadersCandidate, keys: []fieldKeys{
 		{f: fDDHdrTrace, keys: []string{"x-datadog-trace-id"}},

@@ -83,12 +83,12 @@ func FuzzRecord(f *testing.F) {
 func FuzzHeaders(f *testing.F) {
 	for _, s := range []string{w3cLine, "80f198ee56343ba864fe8b2a57d3eff7-05e3ac9a4f6e3b90-1-e457b5a2e4d86bd1",
 		"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "51729f13a64c2ef3%3A258169797d519815%3A0%3A1",
-		"000000000000007b00000000000001c8/789;o=1", "projects/p/traces/" + w3cTrace} {
+		"000000000000007b00000000000001c8/789;o=1", "projects/p/traces/" + w3cTrace, w3cTrace + "-" + w3cSpan + "-1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(s)
-		for _, parse := range []func([]byte) (spanCtx, bool){parseTraceparent, parseB3Single, parseXRay, parseJaeger, parseCloudTrace} {
+		for _, parse := range []func([]byte) (spanCtx, bool){parseTraceparent, parseB3Single, parseXRay, parseJaeger, parseCloudTrace, parseSentryTrace} {
 			if c, ok := parse(b); ok && c.trace.isZero() {
 				t.Fatalf("zero trace accepted from %q", s)
 			}

@@ -327,3 +327,28 @@ func indexFold(s []byte, lowerNeedle string) int {
 	}
 	return -1
 }
+
+// parseSentryTrace reads Sentry's "sentry-trace: TRACEID-SPANID[-SAMPLED]": a 32-hex trace
+// id, a 16-hex span id, and an optional sampled flag, 1 or 0.
+func parseSentryTrace(s []byte) (spanCtx, bool) {
+	var parts [3][]byte
+	n, ok := splitFields(bytes.TrimSpace(s), '-', parts[:])
+	if !ok || n < 2 || len(parts[0]) != 32 {
+		return spanCtx{}, false
+	}
+	c, ok := parseHexPair(parts[0], parts[1])
+	if !ok {
+		return spanCtx{}, false
+	}
+	if n == 3 {
+		switch string(parts[2]) {
+		case "1":
+			c.sampled = triTrue
+		case "0":
+			c.sampled = triFalse
+		default:
+			return spanCtx{}, false
+		}
+	}
+	return c, true
+}
