@@ -18,7 +18,8 @@ import (
 
 // BenchmarkRealHost measures what users pay inside Fluent Bit: the CPU each pipeline adds
 // per record over tail -> null, for two workloads, side by side with the native
-// alternative (parser filter + Lua converting the ids exactly). `make bench-fluent-bit`
+// alternative (parser filter + Lua converting the ids exactly), and with tracelink's socket
+// path (In_Process off) for comparison. `make bench-fluent-bit`
 // runs it; TRACELINK_BENCH_LINES (default 100000) and TRACELINK_BENCH_ROUNDS (default 3)
 // change its size. It reports the median of the rounds; it asserts nothing about time.
 func BenchmarkRealHost(b *testing.B) {
@@ -37,7 +38,7 @@ func BenchmarkRealHost(b *testing.B) {
 			if err := os.WriteFile(input, []byte(sb.String()), 0o644); err != nil {
 				b.Fatal(err)
 			}
-			pipelines := []string{"baseline", "native", "tracelink"}
+			pipelines := []string{"baseline", "native", "tracelink", "tracelink-socket"}
 			cpu := map[string][]time.Duration{}
 			rss := map[string][]int64{}
 			for b.Loop() {
@@ -53,14 +54,15 @@ func BenchmarkRealHost(b *testing.B) {
 			perRecord := func(p string) float64 {
 				return float64(med(p)-med("baseline")) / float64(lines) / float64(time.Microsecond)
 			}
-			tl, nat := perRecord("tracelink"), perRecord("native")
+			tl, nat, sock := perRecord("tracelink"), perRecord("native"), perRecord("tracelink-socket")
 			b.ReportMetric(tl, "tracelink-us/record")
+			b.ReportMetric(sock, "socket-us/record")
 			b.ReportMetric(nat, "native-us/record")
 			b.ReportMetric(tl/nat, "ratio")
 			b.ReportMetric(float64(slices.Max(rss["tracelink"]))/(1<<20), "tracelink-peak-RSS-MiB")
 			b.ReportMetric(float64(slices.Max(rss["native"]))/(1<<20), "native-peak-RSS-MiB")
-			b.Logf("%s: CPU per round (s): baseline %v, native %v, tracelink %v; added per record: native %.2f us, tracelink %.2f us, ratio %.2f",
-				w.name, seconds(cpu["baseline"]), seconds(cpu["native"]), seconds(cpu["tracelink"]), nat, tl, tl/nat)
+			b.Logf("%s: CPU per round (s): baseline %v, native %v, tracelink %v, through the socket %v; added per record: native %.2f us, tracelink %.2f us (ratio %.2f), through the socket %.2f us (ratio %.2f)",
+				w.name, seconds(cpu["baseline"]), seconds(cpu["native"]), seconds(cpu["tracelink"]), seconds(cpu["tracelink-socket"]), nat, tl, tl/nat, sock, sock/nat)
 		})
 	}
 }
@@ -158,7 +160,11 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 		nullMatch = "app"
 	case "native":
 		middle, nullMatch = w.native, "app"
-	case "tracelink":
+	case "tracelink", "tracelink-socket":
+		inProcess := "on"
+		if pipeline == "tracelink-socket" {
+			inProcess = "off"
+		}
 		middle = expand(`
 [OUTPUT]
     Name        tracelink
@@ -167,11 +173,12 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
     Project_ID  demo-project
     Unix_Path   {run}/fw.sock
     Spool_Path  {run}/spool
+    In_Process  {inprocess}
 
 [INPUT]
     Name       forward
     Unix_Path  {run}/fw.sock
-`, map[string]string{"format": w.format, "run": run})
+`, map[string]string{"format": w.format, "run": run, "inprocess": inProcess})
 		nullMatch = "traced.app"
 	}
 	conf := expand(`
