@@ -1,6 +1,10 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -52,4 +56,77 @@ func TestInProcessDelivery(t *testing.T) {
 			checkNoProblems(t, log, "paused (mem buf overlimit")
 		})
 	}
+}
+
+// In process, records are in the forward input's chunks when the flush returns: with
+// filesystem storage on that input they survive a SIGKILL while the next hop is down, and
+// arrive after a restart.
+func TestInProcessSurvivesKillWithFilesystemStorage(t *testing.T) {
+	fbtest.Require(t)
+	dir := shortDir(t)
+	sink := fbtest.NewSink(t, "dd.trace_id", false)
+	const n = 2000
+	writeApp(t, dir, n, nil)
+	port := freePort(t)
+	p := pipeline{
+		service:   fmt.Sprintf("    storage.path  %s/storage\n    HTTP_Server   On\n    HTTP_Listen   127.0.0.1\n    HTTP_Port     %d\n", dir, port),
+		tail:      "    DB            " + dir + "/tail.db\n    storage.type  filesystem\n",
+		tracelink: "    Format        datadog\n",
+		forward:   "    storage.type  filesystem\n",
+		next:      forwardTo(freePort(t)), // nothing listens: the records stay in the input
+	}
+	conf := p.write(t, dir)
+	fb := fbtest.Start(t, conf, fbtest.Options{})
+	deadline := time.Now().Add(60 * time.Second)
+	for inputRecords(port, "forward") < n {
+		if time.Now().After(deadline) || fb.Exited() {
+			fb.Kill()
+			t.Fatalf("the forward input did not get %d records; log:\n%s", n, fb.Log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if log := fb.Log(); !strings.Contains(log, "emit in process into input") {
+		t.Fatalf("not in process; log:\n%s", log)
+	}
+	fb.Kill()
+	if r := sink.Check(n); r.Distinct != 0 {
+		t.Fatalf("records arrived although the next hop was down: %s", r)
+	}
+	p.next = forwardTo(sink.Port())
+	p.write(t, dir)
+	fb.Restart()
+	r := sink.WaitAll(n, 60*time.Second)
+	t.Logf("after the SIGKILL and a restart: %s", r)
+	if r.Missing != 0 || r.Unlinked != 0 {
+		t.Errorf("records lost across a SIGKILL with filesystem storage on the forward input: %s", r)
+	}
+	fb.Stop(30 * time.Second)
+}
+
+// inputRecords asks Fluent Bit's metrics for the records the inputs whose name starts with
+// prefix took in.
+func inputRecords(port int, prefix string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Input map[string]struct {
+			Records int `json:"records"`
+		} `json:"input"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&m) != nil {
+		return 0
+	}
+	n := 0
+	for name, in := range m.Input {
+		if strings.HasPrefix(name, prefix) {
+			n += in.Records
+		}
+	}
+	return n
 }
