@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,31 +217,7 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 }
 
 // nullRecords asks Fluent Bit's metrics for the records the null output processed.
-func nullRecords(port int) int {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	var m struct {
-		Output map[string]struct {
-			ProcRecords int `json:"proc_records"`
-		} `json:"output"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&m) != nil {
-		return 0
-	}
-	n := 0
-	for name, o := range m.Output {
-		if strings.HasPrefix(name, "null") {
-			n += o.ProcRecords
-		}
-	}
-	return n
-}
+func nullRecords(port int) int { return metricsRecords(port, "output", "proc_records", "null") }
 
 func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)

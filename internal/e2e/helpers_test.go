@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tracelink/tracelink/internal/fbtest"
 )
@@ -146,4 +150,29 @@ func writeApp(t *testing.T, dir string, n int, line func(int) string) {
 	if err := w.Wait(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// metricsRecords asks Fluent Bit's metrics (/api/v1/metrics, on port) for the count named
+// field in section ("input" or "output"), summed over the instances whose name starts with
+// prefix; 0 when the server does not answer.
+func metricsRecords(port int, section, field, prefix string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var m map[string]map[string]map[string]float64
+	if json.NewDecoder(resp.Body).Decode(&m) != nil {
+		return 0
+	}
+	n := 0
+	for name, counts := range m[section] {
+		if strings.HasPrefix(name, prefix) {
+			n += int(counts[field])
+		}
+	}
+	return n
 }

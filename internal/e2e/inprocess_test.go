@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -106,27 +103,5 @@ func TestInProcessSurvivesKillWithFilesystemStorage(t *testing.T) {
 // inputRecords asks Fluent Bit's metrics for the records the inputs whose name starts with
 // prefix took in.
 func inputRecords(port int, prefix string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/v1/metrics", port), nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	var m struct {
-		Input map[string]struct {
-			Records int `json:"records"`
-		} `json:"input"`
-	}
-	if json.NewDecoder(resp.Body).Decode(&m) != nil {
-		return 0
-	}
-	n := 0
-	for name, in := range m.Input {
-		if strings.HasPrefix(name, prefix) {
-			n += in.Records
-		}
-	}
-	return n
+	return metricsRecords(port, "input", "records", prefix)
 }
