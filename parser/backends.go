@@ -130,16 +130,23 @@ func parseFormat(v string) (Format, error) {
 	if s == "" {
 		return FormatStackdriver, nil
 	}
-	var accepted []string
 	for f := range numFormats {
 		for _, name := range backends[f].names {
 			if s == name {
 				return f, nil
 			}
 		}
-		accepted = append(accepted, backends[f].names[0])
 	}
-	return 0, &PropertyError{Property: "Format", Value: v, Accepted: strings.Join(accepted, ", ")}
+	return 0, &PropertyError{Property: "Format", Value: v, Accepted: formatNames()}
+}
+
+// formatNames lists the canonical names of the backends.
+func formatNames() string {
+	names := make([]string, 0, numFormats)
+	for f := range numFormats {
+		names = append(names, f.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // appendGoogleTrace writes a trace resource name, in the project of the record's own

@@ -17,6 +17,7 @@ import (
 // config is the validated, immutable form of the properties.
 type config struct {
 	format       Format
+	be           *backend // backends[format]
 	project      string
 	traceKey     []string // dotted path split; nil = detect
 	spanKey      []string
@@ -72,7 +73,8 @@ func New(props map[string]string, opts ...Option) (*Processor, error) {
 	if c.format, err = parseFormat(p["format"]); err != nil {
 		return nil, err
 	}
-	be := c.format.backend()
+	c.be = c.format.backend()
+	be := c.be
 	if c.traceKey, err = keyPath("Trace_Key", p["trace_key"]); err != nil {
 		return nil, err
 	}

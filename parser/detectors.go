@@ -263,9 +263,20 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 	return d.read(sc, c)
 }
 
+// keyedDetectors are the detectors without a trigger field, whose present says when
+// they have something to read.
+var keyedDetectors = func() (idx []uint8) {
+	for i, d := range detectors {
+		if d.trigger == fNone {
+			idx = append(idx, uint8(i))
+		}
+	}
+	return idx
+}()
+
 // presentCandidates has bit i set when detector i has something to read in the record.
 func (sc *scan) presentCandidates() (present uint16) {
-	for i := range detectors[:2] {
+	for _, i := range keyedDetectors {
 		if detectors[i].present(sc) {
 			present |= 1 << i
 		}

@@ -130,7 +130,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 				pl.setWant(g[1], true)
 			}
 		}
-	} else if c.format.backend().textAttrs && textScanned {
+	} else if c.be.textAttrs && textScanned {
 		// dd.service/env/version found in a text line become attributes; structured ones already are.
 		for _, g := range [...][2]int{{int(fDDService), outService}, {int(fDDEnv), outEnv}, {int(fDDVersion), outVersion}} {
 			if v := sc.vals[g[0]]; v.kind == vkString && structured&(1<<g[0]) == 0 && sc.present&(1<<g[1]) == 0 {

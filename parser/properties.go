@@ -44,15 +44,6 @@ var properties = []Property{
 	{Name: "Output_Source_Location_Key", Default: outputDefaults(func(b *backend) string { return b.sourceLoc }), Accepted: "a record key", Doc: "Where the source location map is written (stackdriver format)."},
 }
 
-// formatNames lists the canonical names of the backends.
-func formatNames() string {
-	names := make([]string, 0, numFormats)
-	for f := range numFormats {
-		names = append(names, f.String())
-	}
-	return strings.Join(names, ", ")
-}
-
 // outputDefaults lists an output key's default per backend ("stackdriver: K; ..."), the
 // backends that never write it last.
 func outputDefaults(key func(*backend) string) string {

@@ -260,7 +260,7 @@ func (sc *scan) outputCandidate(c *candidate) bool {
 	if !tv.set() {
 		return false
 	}
-	be := sc.cfg.format.backend()
+	be := sc.cfg.be
 	c.source = be.source
 	be.readOwn(c, tv, &sc.outVals[outSpan])
 	c.ctx.sampled = readSampled(&sc.outVals[outSampled])

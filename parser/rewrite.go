@@ -24,7 +24,7 @@ const (
 
 // outKeys returns the output key names for a config; "" means "never written".
 func (c *config) outKeys() [numOut]string {
-	a := c.format.backend().attrs
+	a := c.be.attrs
 	return [numOut]string{c.outTrace, c.outSpan, c.outSampled, c.outSeverity, c.outSourceLoc, "message", a[0], a[1], a[2]}
 }
 
@@ -64,11 +64,11 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 	ctx := &pl.win.ctx
 	switch i {
 	case outTrace:
-		return c.format.backend().appendTrace(dst, c, &pl.win)
+		return c.be.appendTrace(dst, c, &pl.win)
 	case outSpan:
-		return c.format.backend().appendSpan(dst, ctx.span)
+		return c.be.appendSpan(dst, ctx.span)
 	case outSampled:
-		return c.format.backend().appendSampled(dst, ctx.sampled)
+		return c.be.appendSampled(dst, ctx.sampled)
 	case outSeverity:
 		return msgp.AppendString(dst, pl.level.name(c.format))
 	case outSourceLoc:
@@ -107,7 +107,7 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 	if int(n) != len(sc.entries) {
 		return dst, errEntries
 	}
-	nested := c.format.backend().nestDD && sc.ddNested && c.outTrace == "dd.trace_id"
+	nested := c.be.nestDD && sc.ddNested && c.outTrace == c.be.trace
 	add := pl.want &^ sc.present // outputs appended as new keys
 	if nested {
 		add &^= 1<<outTrace | 1<<outSpan
