@@ -55,14 +55,11 @@ func (c sinkConfig) spoolDir(name string) string {
 	return filepath.Join(c.spoolPath, name)
 }
 
-// propError builds the error for a bad value of sink property name.
-func propError(name, value string) error { return property.SinkError(name, value) }
-
 // duration reads duration property name (see property.ParseDuration), within maxDuration.
 func duration(name, raw string, def time.Duration, zeroOK bool) (time.Duration, error) {
 	d, ok := property.ParseDuration(raw, def, maxDuration, zeroOK)
 	if !ok {
-		return 0, propError(name, raw)
+		return 0, property.SinkError(name, raw)
 	}
 	return d, nil
 }
@@ -77,7 +74,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	case emitStdout:
 		c.emit = emitStdout
 	default:
-		return c, propError("Emit", get("Emit"))
+		return c, property.SinkError("Emit", get("Emit"))
 	}
 
 	if p := get("Tag_Prefix"); p != "" {
@@ -101,7 +98,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	if s := v("Max_Connections"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxConnections {
-			return c, propError("Max_Connections", get("Max_Connections"))
+			return c, property.SinkError("Max_Connections", get("Max_Connections"))
 		}
 		c.maxConns = n
 	}
@@ -112,12 +109,12 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	if portStr != "" {
 		n, err := strconv.Atoi(portStr)
 		if err != nil || n < 1 || n > 65535 {
-			return c, propError("Forward_Port", get("Forward_Port"))
+			return c, property.SinkError("Forward_Port", get("Forward_Port"))
 		}
 		port = n
 	}
 	if host != "" && strings.ContainsAny(host, " /\t") {
-		return c, propError("Forward_Host", get("Forward_Host"))
+		return c, property.SinkError("Forward_Host", get("Forward_Host"))
 	}
 	switch {
 	case unixPath != "" && (host != "" || portStr != ""):
@@ -139,7 +136,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	if s := v("Spool_Limit"); s != "" {
 		n, ok := property.ParseSize(s)
 		if !ok || n < minSpoolLimit {
-			return c, propError("Spool_Limit", get("Spool_Limit"))
+			return c, property.SinkError("Spool_Limit", get("Spool_Limit"))
 		}
 		c.spoolLimit = n
 	}
@@ -147,7 +144,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	if s := v("Spool_Memory"); s != "" {
 		n, ok := property.ParseSize(s)
 		if !ok || n > c.spoolLimit {
-			return c, propError("Spool_Memory", get("Spool_Memory"))
+			return c, property.SinkError("Spool_Memory", get("Spool_Memory"))
 		}
 		c.spoolMemory = n
 	}
@@ -159,7 +156,7 @@ func parseSink(get func(string) string) (sinkConfig, error) {
 	c.sharedKey = get("Shared_Key")
 	c.selfHostname = v("Self_Hostname")
 	if len(c.selfHostname) > 255 {
-		return c, propError("Self_Hostname", c.selfHostname)
+		return c, property.SinkError("Self_Hostname", c.selfHostname)
 	}
 	return c, nil
 }

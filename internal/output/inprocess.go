@@ -53,22 +53,10 @@ func FindForwardInput(unixPath string, inputs []HostInput) int {
 		if in.UnixPath == "" || filepath.Clean(in.UnixPath) != want {
 			continue
 		}
-		if plugin, _, numbered := strings.Cut(in.Name, "."); numbered && plugin != "forward" && isDigits(in.Name[len(plugin)+1:]) {
+		if plugin, n, numbered := strings.Cut(in.Name, "."); numbered && plugin != "forward" && n != "" && strings.Trim(n, "0123456789") == "" {
 			continue
 		}
 		return i
 	}
 	return -1
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -255,7 +255,7 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		if cfg.inProcess && cfg.network == "unix" && o.findInput != nil {
 			var why string
 			if in.direct, why = o.findInput(cfg.address); in.direct != nil {
-				where = fmt.Sprintf("in process into input %s (the forward input on %s; tag prefix %q); the socket and spool (%s) serve flushes on worker threads and batches left by a previous run",
+				where = fmt.Sprintf("in process into input %s (the forward input on %s; tag prefix %q); the socket and spool (%s) serve flushes on worker threads, chunks the input refuses while paused, and batches left by a previous run",
 					in.direct, cfg.address, cfg.tagPrefix, sp.Dir())
 			} else {
 				log.Logf(LevelInfo, "records go through the socket, not in process: %s", why)
@@ -338,14 +338,15 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	if count == 0 {
 		return FlushOK // nothing to deliver
 	}
-	if in.direct != nil && in.appendDirect(tag, entries, count, &fc) {
+	outTag := in.cfg.tagPrefix + tag
+	if in.direct != nil && in.appendDirect(outTag, entries, count, &fc) {
 		return FlushOK
 	}
 	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
 	if len(fb.starts) == count {
 		parts = cutParts(nil, fb.starts, len(entries), count) // the spool keeps it
 	}
-	if err := in.spool.Put(in.cfg.tagPrefix+tag, count, entries, parts); err != nil {
+	if err := in.spool.Put(outTag, count, entries, parts); err != nil {
 		in.count(Stats{Retries: 1})
 		if errors.Is(err, spool.ErrFull) {
 			if in.logEvery(&in.lastFullLog, warnEvery) {
@@ -362,13 +363,13 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	return FlushOK
 }
 
-// appendDirect puts a rewritten chunk into the forward input in process. It reports
+// appendDirect puts a rewritten chunk (tagged outTag) into the forward input in process. It reports
 // false when it did not: the flush runs where it cannot (an output worker thread), or the
 // input refused the events (paused at its buffer limit). The caller then spools them for
 // the socket, whose senders deliver once the input reads again: a refusal is backpressure,
 // not a reason for Fluent Bit to retry the chunk (and drop it after Retry_Limit).
-func (in *Instance) appendDirect(tag string, entries []byte, count int, fc *flushCounts) bool {
-	ok, err := in.direct.Append(in.cfg.tagPrefix+tag, count, entries)
+func (in *Instance) appendDirect(outTag string, entries []byte, count int, fc *flushCounts) bool {
+	ok, err := in.direct.Append(outTag, count, entries)
 	switch {
 	case !ok:
 		if !in.workerNoted.Swap(true) {
