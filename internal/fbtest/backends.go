@@ -157,23 +157,18 @@ func NewStackdriver(tb testing.TB) *Stackdriver {
 }
 
 func (s *Stackdriver) write(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v2/entries:write" {
-		http.NotFound(w, r)
-		return
-	}
 	if r.Header.Get("Authorization") != "Bearer test-token" {
 		http.Error(w, "bad token", http.StatusUnauthorized)
 		return
 	}
-	body, err := requestBody(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	body, ok := postBody(w, r, "/v2/entries:write")
+	if !ok {
 		return
 	}
 	var req struct {
 		Entries []map[string]any `json:"entries"`
 	}
-	if err := json.NewDecoder(body).Decode(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -227,17 +222,12 @@ func NewDatadog(tb testing.TB) *Datadog {
 }
 
 func (d *Datadog) intake(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/api/v2/logs" {
-		http.NotFound(w, r)
-		return
-	}
-	body, err := requestBody(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	body, ok := postBody(w, r, "/api/v2/logs")
+	if !ok {
 		return
 	}
 	var logs []map[string]any
-	if err := json.NewDecoder(body).Decode(&logs); err != nil {
+	if err := json.Unmarshal(body, &logs); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -274,10 +264,26 @@ func hostPort(url string) (string, string) {
 	return a[:i], a[i+1:]
 }
 
-// requestBody returns a request's body, gunzipped when it says so.
-func requestBody(r *http.Request) (io.Reader, error) {
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		return gzip.NewReader(r.Body)
+// postBody answers the request itself (404, or 400) and returns false unless it is a POST
+// to path whose body, gunzipped when Content-Encoding says gzip, can be read.
+func postBody(w http.ResponseWriter, r *http.Request, path string) ([]byte, bool) {
+	if r.Method != http.MethodPost || r.URL.Path != path {
+		http.NotFound(w, r)
+		return nil, false
 	}
-	return r.Body, nil
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return nil, false
+		}
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	return b, true
 }

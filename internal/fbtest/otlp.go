@@ -3,7 +3,6 @@ package fbtest
 import (
 	"bytes"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -36,18 +35,8 @@ func NewOTLP(tb testing.TB) *OTLP {
 }
 
 func (o *OTLP) export(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/logs" {
-		http.NotFound(w, r)
-		return
-	}
-	body, err := requestBody(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	b, ok := postBody(w, r, "/v1/logs")
+	if !ok {
 		return
 	}
 	// ExportLogsServiceRequest and LogsData are the same message on the wire (field 1,
