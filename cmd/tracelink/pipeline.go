@@ -100,6 +100,7 @@ func orDefault(v, def string) string {
 	return v
 }
 
+// isOn reports whether v is one of Fluent Bit's spellings of true.
 func isOn(v string) bool {
 	on, err := property.ParseBool("", v, false)
 	return err == nil && on
