@@ -7,63 +7,7 @@ package main
 #include <string.h>
 #include <dlfcn.h>
 
-// Fluent Bit's structures, field for field (include/fluent-bit/flb_api.h,
-// flb_plugin_proxy.h, flb_config_map.h; src/proxy/go/go.h). The first seven members of
-// flb_api are the same from v2.1 to v5.1; config_map in the proxy definition, and the raw
-// member of flb_config_map_val, exist from v5.1 on, which tl_host_has_config_map probes.
-
-struct tl_mk_list { struct tl_mk_list *prev, *next; };
-
-struct tl_config_map_val {
-	union { int i_num; int boolean; double d_num; size_t s_num; char *str; void *list; void *variant; } val;
-	char *raw;
-	void *mult;
-	struct tl_mk_list _head;
-};
-
-struct tl_config_map {
-	int type;
-	char *name;
-	char *def_value;
-	int flags;
-	int set_property;
-	uintptr_t offset;
-	char *desc;
-	struct tl_config_map_val value;
-	struct tl_mk_list _head;
-};
-
-struct tl_proxy_def {
-	int type;
-	int proxy;
-	int flags;
-	char *name;
-	char *description;
-	int event_type;
-	struct tl_config_map *config_map;
-};
-
-struct tl_api {
-	const char *(*output_get_property)(const char *, void *);
-	const char *(*input_get_property)(const char *, void *);
-	void *(*output_get_cmt_instance)(void *);
-	void *(*input_get_cmt_instance)(void *);
-	void (*log_print)(int, const char *, int, const char *, ...);
-	int (*input_log_check)(void *, int);
-	int (*output_log_check)(void *, int);
-};
-
-struct tl_output_plugin {
-	char *name;
-	struct tl_api *api;
-	void *o_ins;
-	void *context;
-};
-
-// Fluent Bit v5.1 added flb_config_map_get_raw with the config map layout above.
-static int tl_host_has_config_map(void) {
-	return dlsym(RTLD_DEFAULT, "flb_config_map_get_raw") != NULL;
-}
+#include "abi.h"
 
 static struct tl_config_map *tl_config_map_alloc(int n) {
 	return calloc((size_t) n + 1, sizeof(struct tl_config_map));
@@ -76,8 +20,10 @@ static void tl_config_map_set(struct tl_config_map *m, int i, int type, char *na
 	m[i].desc = desc;
 }
 
+// tl_def_set_config_map fills the config_map member, which only hosts with the v5.1.1
+// layout have (internal/host decides).
 static void tl_def_set_config_map(void *def, struct tl_config_map *m) {
-	((struct tl_proxy_def *) def)->config_map = m;
+	((struct tl_proxy_def_cm *) def)->config_map = m;
 }
 
 static void *tl_api(void *plugin) { return ((struct tl_output_plugin *) plugin)->api; }
@@ -148,6 +94,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/tracelink/tracelink/internal/host"
 	tlout "github.com/tracelink/tracelink/internal/output"
 	"github.com/tracelink/tracelink/internal/property"
 	"github.com/tracelink/tracelink/parser"
@@ -172,15 +119,11 @@ var configMaps struct {
 	byDef map[uintptr][]unsafe.Pointer // the C array first, then its strings
 }
 
-// hostHasConfigMap reports whether the host is Fluent Bit v5.1 or later, whose config map
-// layout (and input functions, see findInput) this plugin was checked against.
-func hostHasConfigMap() bool { return C.tl_host_has_config_map() != 0 }
-
 // registerConfigMap gives Fluent Bit the plugin's properties, so that it refuses an
 // unknown one with its standard message and lists them all under `-o tracelink -h`.
-// Hosts older than v5.1 have no config map for Go plugins: nothing is registered there.
+// Only hosts whose proxy definition has the member (internal/host: v5.1.1) get one.
 func registerConfigMap(def unsafe.Pointer) bool {
-	if !hostHasConfigMap() {
+	if !hostCaps().ConfigMap {
 		return false
 	}
 	props := append(parser.Properties(), property.Sink()...)
@@ -219,11 +162,16 @@ func freeConfigMap(def unsafe.Pointer) {
 	}
 }
 
-// hostOptions returns the options that tie an instance to Fluent Bit: its logger, and its
-// metrics where the host exports cmetrics.
-func hostOptions(plugin unsafe.Pointer) func(name string) []tlout.Option {
+// hostOptions returns the options that tie an instance to Fluent Bit: its logger, its
+// metrics where the host exports cmetrics, and its forward input. A host whose layouts are
+// not verified (internal/host) gets none of them: the instance logs its own lines and sends
+// through the socket.
+func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlout.Option {
 	api, ins := C.tl_api(plugin), C.tl_ins(plugin)
 	return func(name string) []tlout.Option {
+		if !caps.HostAPI {
+			return nil
+		}
 		var opts []tlout.Option
 		if C.tl_has_log(api) != 0 {
 			opts = append(opts, tlout.WithLogger(&hostLog{api: api, ins: ins, prefix: "[output:" + pluginName + ":" + name + "] "}))

@@ -6,15 +6,7 @@ package main
 #include <stdlib.h>
 #include <dlfcn.h>
 
-// struct flb_lib_ctx (include/fluent-bit/flb_lib.h): Fluent Bit's library context, the
-// same from v1 to v5.1. flb_lib_worker sets it, thread-locally, on the engine thread
-// ("flb-pipeline") before it starts the engine; output worker threads never have it.
-struct tl_lib_ctx {
-	int status;
-	void *event_loop;
-	void *event_channel;
-	void *config;
-};
+#include "abi.h"
 
 typedef void *(*tl_context_get_fn)(void);
 typedef void *(*tl_input_get_instance_fn)(void *, int);
@@ -68,13 +60,20 @@ const maxInputIDs = 1024
 
 // findInput returns the forward input of the running Fluent Bit that listens on
 // unixPath, for in-process delivery, or nil (with the reason) where there is none or the
-// host cannot be trusted with it. It must run on the engine thread (FLBPluginInit does).
+// host cannot be trusted with it. It must run on the engine thread (FLBPluginInit does), in
+// a host whose layouts are verified (hostOptions checks).
 //
-// The functions used exist, with these signatures, from Fluent Bit v5.1 on; earlier hosts,
-// which the config-map probe recognizes, keep the socket.
+// A forward input with threaded on is never appended to: it takes records through a ring
+// buffer that only its own thread may write. Fluent Bit keeps that setting where the plugin
+// cannot read it, so it is read from the configuration file; when that cannot be read, the
+// socket is used.
 func findInput(unixPath string) (tlout.Appender, string) {
-	if !hostHasConfigMap() {
-		return nil, "this Fluent Bit is older than v5.1"
+	pipe, err := hostPipeline()
+	if err != nil {
+		return nil, fmt.Sprintf("cannot check whether its forward input is threaded (%v)", err)
+	}
+	if pipe.ThreadedForward(unixPath) {
+		return nil, fmt.Sprintf("the forward input on %s has threaded on (its own thread alone may append to it)", unixPath)
 	}
 	if C.tl_inproc_resolve() == 0 {
 		return nil, "this Fluent Bit does not export the input functions it needs"

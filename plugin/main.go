@@ -21,6 +21,7 @@ package main
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,6 +32,7 @@ import (
 
 	"github.com/fluent/fluent-bit-go/output"
 
+	"github.com/tracelink/tracelink/internal/host"
 	tlout "github.com/tracelink/tracelink/internal/output"
 )
 
@@ -53,7 +55,7 @@ func FLBPluginRegister(def unsafe.Pointer) (code C.int) {
 	if ret := output.FLBPluginRegister(def, pluginName, pluginDescription); ret != 0 {
 		return C.int(ret)
 	}
-	registerConfigMap(def) // Fluent Bit v5.1+: it validates and documents the properties
+	registerConfigMap(def) // where the host has the member: it validates and documents the properties
 	return 0
 }
 
@@ -73,8 +75,13 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 //export FLBPluginInit
 func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 	defer reg.recoverTo("FLBPluginInit", &code, output.FLB_ERROR)
+	caps := hostCaps()
+	if err := hostAllows(caps); err != nil {
+		reg.logf("error", "%v", err)
+		return output.FLB_ERROR
+	}
 	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
-	handle, err := reg.add(get, hostOptions(plugin))
+	handle, err := reg.add(get, hostOptions(plugin, caps))
 	if err != nil {
 		return output.FLB_ERROR // internal/output logged why
 	}
@@ -113,6 +120,28 @@ func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) (code C.int)
 	}
 	return flush(in, data, length, tag)
 }
+
+// hostAllows refuses to start where tracelink would lose records or take Fluent Bit down:
+// a host older than the supported range, or Workers on a tracelink output of a pipeline
+// that hot-reloads (the Go proxy's output workers crash Fluent Bit at the second reload).
+// It logs, once per process, what the host allows.
+func hostAllows(caps host.Caps) error {
+	if caps.Refuse != "" {
+		return errors.New(caps.Refuse)
+	}
+	startOnce.Do(func() { reg.logf("info", "%s", caps.Summary()) })
+	pipe, err := hostPipeline()
+	if err != nil {
+		return nil // nothing to check: a pipeline given with flags has no hot reload setting to read
+	}
+	if at := pipe.Workers(); at != "" && pipe.HotReload() {
+		return fmt.Errorf("%s: Workers on a tracelink output with hot reload on: Fluent Bit crashes (SIGSEGV) at the second reload of a Go output that has workers. Remove Workers (tracelink does not need it: without it, records go to the forward input in process), or turn hot_reload off", at)
+	}
+	return nil
+}
+
+// startOnce guards the line that says what the host allows.
+var startOnce sync.Once
 
 func flush(in *tlout.Instance, data unsafe.Pointer, length C.int, tag *C.char) C.int {
 	if length < 0 || (data == nil && length > 0) {
