@@ -169,10 +169,13 @@ func freeConfigMap(def unsafe.Pointer) {
 func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlout.Option {
 	api, ins := C.tl_api(plugin), C.tl_ins(plugin)
 	return func(name string) []tlout.Option {
-		if !caps.HostAPI {
-			return nil
-		}
 		var opts []tlout.Option
+		if caps.LegacyOTLPFlags {
+			opts = append(opts, tlout.WithLegacyOTLPFlags())
+		}
+		if !caps.HostAPI {
+			return opts
+		}
 		if C.tl_has_log(api) != 0 {
 			opts = append(opts, tlout.WithLogger(&hostLog{api: api, ins: ins, prefix: "[output:" + pluginName + ":" + name + "] "}))
 		}

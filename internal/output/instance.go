@@ -68,6 +68,7 @@ type options struct {
 	logger        Logger
 	metrics       Metrics
 	findInput     func(unixPath string) (Appender, string)
+	legacyOTLP    bool // also write the flags under TraceFlags (WithLegacyOTLPFlags)
 }
 
 // Metrics receives an instance's counts as they change (each call a delta since the
@@ -75,6 +76,11 @@ type options struct {
 type Metrics interface {
 	Add(delta Stats)
 }
+
+// WithLegacyOTLPFlags makes Format otel also write the trace flags under the TraceFlags
+// metadata key, the only place the opentelemetry output of Fluent Bit v3.2 to v5.0.4 reads
+// them from (later versions read otlp.trace_flags first).
+func WithLegacyOTLPFlags() Option { return func(o *options) { o.legacyOTLP = true } }
 
 // WithMetrics makes the instance report its counts to m as they change.
 func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
@@ -119,6 +125,8 @@ type Instance struct {
 	hook    func()
 	// otlpMeta: Format otel, whose link also goes into each event's metadata (otlp map).
 	otlpMeta bool
+	// legacyOTLP: the host reads the flags only from the TraceFlags metadata key.
+	legacyOTLP bool
 
 	send    sender       // Emit forward
 	direct  Appender     // Emit forward, In_Process: the forward input, in process (nil: none)
@@ -204,15 +212,16 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &Instance{
-		name:     name,
-		cfg:      cfg,
-		proc:     proc,
-		log:      log,
-		metrics:  o.metrics,
-		hook:     o.processHook,
-		otlpMeta: proc.Format().EventMetadata(),
-		ctx:      ctx,
-		cancel:   cancel,
+		name:       name,
+		cfg:        cfg,
+		proc:       proc,
+		log:        log,
+		metrics:    o.metrics,
+		hook:       o.processHook,
+		otlpMeta:   proc.Format().EventMetadata(),
+		legacyOTLP: o.legacyOTLP,
+		ctx:        ctx,
+		cancel:     cancel,
 	}
 	in.buffers.New = func() any { return new(flushBuffer) }
 
@@ -607,7 +616,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		}
 		if in.otlpMeta && res.Linked() {
 			// Fluent Bit's opentelemetry output reads the link from the event's metadata.
-			fb.meta = appendOTLPMetadata(fb.meta[:0], ev.Metadata, &res.Link)
+			fb.meta = appendOTLPMetadata(fb.meta[:0], ev.Metadata, &res.Link, in.legacyOTLP)
 			var t *chunk.Time
 			if res.HasTime {
 				t = &chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}

@@ -15,12 +15,18 @@ const otlpKey = "otlp"
 // otlpLinkKeys are the entries of the otlp map that the link sets.
 var otlpLinkKeys = [...]string{"trace_id", "span_id", "trace_flags", "severity_number", "severity_text"}
 
+// legacyFlagsKey is the metadata key the opentelemetry output of Fluent Bit v3.2 to v5.0.4
+// reads a LogRecord's flags from (logs_trace_flags_metadata_key $TraceFlags); it reads the
+// ids from the otlp map, but not the flags.
+const legacyFlagsKey = "TraceFlags"
+
 // appendOTLPMetadata appends the event metadata map old (nil for a V1 event) with its otlp
 // map carrying l: trace_id (32 hex), span_id (16 hex) when known, trace_flags (1 or 0) when
 // the sampled flag is known, severity_number and severity_text when a level was found.
-// Every other entry of old, and of its otlp map, is kept as it was. old must be a
+// With legacy, the flags also go under TraceFlags, for hosts whose output reads them only
+// there. Every other entry of old, and of its otlp map, is kept as it was. old must be a
 // well-formed map (chunk.Walker checked it).
-func appendOTLPMetadata(dst, old []byte, l *parser.Link) []byte {
+func appendOTLPMetadata(dst, old []byte, l *parser.Link, legacy bool) []byte {
 	var n uint32
 	var rest []byte
 	if len(old) > 0 {
@@ -29,6 +35,8 @@ func appendOTLPMetadata(dst, old []byte, l *parser.Link) []byte {
 			n, rest = 0, nil
 		}
 	}
+	legacy = legacy && l.SampledKnown
+	replaced := func(k []byte) bool { return string(k) == otlpKey || (legacy && string(k) == legacyFlagsKey) }
 	// Count the entries kept, find the existing otlp map.
 	var prevOTLP []byte
 	kept := uint32(0)
@@ -39,24 +47,40 @@ func appendOTLPMetadata(dst, old []byte, l *parser.Link) []byte {
 		}
 		if string(k) == otlpKey && msgp.NextType(v) == msgp.MapType {
 			prevOTLP = v
-		} else if string(k) != otlpKey {
+		} else if !replaced(k) {
 			kept++
 		}
 		b = next
 	}
-	dst = msgp.AppendMapHeader(dst, kept+1)
+	added := uint32(1)
+	if legacy {
+		added++
+	}
+	dst = msgp.AppendMapHeader(dst, kept+added)
 	for b, i := rest, uint32(0); i < n; i++ {
 		k, _, next, ok := nextEntry(b)
 		if !ok {
 			break
 		}
-		if string(k) != otlpKey {
+		if !replaced(k) {
 			dst = append(dst, b[:len(b)-len(next)]...)
 		}
 		b = next
 	}
+	if legacy {
+		dst = msgp.AppendString(dst, legacyFlagsKey)
+		dst = msgp.AppendUint64(dst, otlpFlags(l))
+	}
 	dst = msgp.AppendString(dst, otlpKey)
 	return appendOTLPMap(dst, prevOTLP, l)
+}
+
+// otlpFlags is the W3C trace flags of l: 1 when sampled, else 0.
+func otlpFlags(l *parser.Link) uint64 {
+	if l.Sampled {
+		return 1
+	}
+	return 0
 }
 
 // appendOTLPMap appends the otlp map: prev's entries other than the link's, then the link.
@@ -114,11 +138,7 @@ func appendOTLPMap(dst, prev []byte, l *parser.Link) []byte {
 	}
 	if l.SampledKnown {
 		dst = msgp.AppendString(dst, "trace_flags")
-		flags := uint64(0)
-		if l.Sampled {
-			flags = 1
-		}
-		dst = msgp.AppendUint64(dst, flags)
+		dst = msgp.AppendUint64(dst, otlpFlags(l))
 	}
 	if l.Severity != 0 {
 		dst = msgp.AppendString(dst, "severity_number")

@@ -25,23 +25,30 @@ func TestAppendOTLPMetadata(t *testing.T) {
 	want := map[string]any{"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7",
 		"trace_flags": uint64(1), "severity_number": uint64(17), "severity_text": "ERROR"}
 	tests := []struct {
-		name string
-		old  []byte
-		link parser.Link
-		want map[string]any
+		name   string
+		old    []byte
+		link   parser.Link
+		legacy bool // the host reads flags from $TraceFlags only (Fluent Bit v3.2 to v5.0.4)
+		want   map[string]any
 	}{
-		{"V1 event (no metadata)", nil, link, map[string]any{"otlp": want}},
-		{"empty metadata", mk(map[string]any{}), link, map[string]any{"otlp": want}},
-		{"other metadata kept", mk(map[string]any{"k": "v"}), link, map[string]any{"k": "v", "otlp": want}},
+		{"V1 event (no metadata)", nil, link, false, map[string]any{"otlp": want}},
+		{"empty metadata", mk(map[string]any{}), link, false, map[string]any{"otlp": want}},
+		{"other metadata kept", mk(map[string]any{"k": "v"}), link, false, map[string]any{"k": "v", "otlp": want}},
 		{"otlp entries of others kept, ours replaced",
-			mk(map[string]any{"otlp": map[string]any{"observed_timestamp": uint64(5), "trace_id": "00"}}), link,
+			mk(map[string]any{"otlp": map[string]any{"observed_timestamp": uint64(5), "trace_id": "00"}}), link, false,
 			map[string]any{"otlp": merge(want, map[string]any{"observed_timestamp": uint64(5)})}},
-		{"64-bit trace padded, no span, unsampled, no level", nil, parser.Link{TraceLo: 0xdf8c4126fda6fb67, SampledKnown: true},
+		{"64-bit trace padded, no span, unsampled, no level", nil, parser.Link{TraceLo: 0xdf8c4126fda6fb67, SampledKnown: true}, false,
 			map[string]any{"otlp": map[string]any{"trace_id": "0000000000000000df8c4126fda6fb67", "trace_flags": uint64(0)}}},
+		{"legacy host: flags also under TraceFlags", mk(map[string]any{"k": "v"}), link, true,
+			map[string]any{"k": "v", "TraceFlags": uint64(1), "otlp": want}},
+		{"legacy host: a TraceFlags already there is replaced, not doubled", mk(map[string]any{"TraceFlags": uint64(0)}), link, true,
+			map[string]any{"TraceFlags": uint64(1), "otlp": want}},
+		{"legacy host, sampled flag unknown: no TraceFlags", mk(map[string]any{"TraceFlags": uint64(0)}), parser.Link{TraceLo: 1}, true,
+			map[string]any{"TraceFlags": uint64(0), "otlp": map[string]any{"trace_id": "00000000000000000000000000000001"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := appendOTLPMetadata(nil, tt.old, &tt.link)
+			b := appendOTLPMetadata(nil, tt.old, &tt.link, tt.legacy)
 			got, rest, err := msgp.ReadIntfBytes(b)
 			if err != nil || len(rest) != 0 {
 				t.Fatalf("not one msgpack map: %v, %d bytes left", err, len(rest))
