@@ -11,33 +11,35 @@ import (
 
 // checkPipeline checks what a tracelink output section needs from the rest of its
 // pipeline, as far as the config file shows it: a Match that cannot loop back to the
-// output, and a forward input where the output sends. problems fail the check; warnings
-// are printed.
-func checkPipeline(all []fbconf.Section, sec fbconf.Section) (problems []error, warnings []string) {
+// output, and a forward input where the output sends (errors); Workers with hot reload
+// (a warning). The routing of the records it hands back is fbconf.CheckRouting's.
+func checkPipeline(all []fbconf.Section, sec fbconf.Section) []fbconf.Finding {
+	var out []fbconf.Finding
 	if emit := strings.ToLower(sec.Get("Emit")); emit == "" || emit == "forward" {
 		if err := property.CheckMatch(sec.Get("Match"), sec.Get("Match_Regex"), sec.Get("Tag_Prefix")); err != nil {
 			key := "Match"
 			if sec.Get("Match") == "" {
 				key = "Match_Regex"
 			}
-			problems = append(problems, fmt.Errorf("%s: %w", sec.Pos(key), err))
+			out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: sec.Pos(key), Msg: err.Error()})
 		}
-		if err := checkForwardInput(all, sec); err != nil {
-			problems = append(problems, err)
+		if pos, err := checkForwardInput(all, sec); err != nil {
+			out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: pos, Msg: err.Error()})
 		}
 	}
 	if sec.Get("Workers") != "" {
 		for _, s := range all {
 			if s.Kind == "SERVICE" && isOn(s.Get("Hot_Reload")) {
-				warnings = append(warnings, fmt.Sprintf("%s: Workers with Hot_Reload on: Fluent Bit v5.1.1 crashes on the second hot reload of a Go output with Workers; tracelink does not need Workers (a flush never waits)", sec.Pos("Workers")))
+				out = append(out, fbconf.Finding{Severity: fbconf.Warning, Pos: sec.Pos("Workers"), Msg: "Workers with Hot_Reload on: Fluent Bit v5.1.1 crashes on the second hot reload of a Go output with Workers; tracelink does not need Workers (a flush never waits)"})
 			}
 		}
 	}
-	return problems, warnings
+	return out
 }
 
-// checkForwardInput fails when no forward input listens where the section sends.
-func checkForwardInput(all []fbconf.Section, sec fbconf.Section) error {
+// checkForwardInput fails when no forward input listens where the section sends; pos
+// locates the problem.
+func checkForwardInput(all []fbconf.Section, sec fbconf.Section) (pos string, err error) {
 	path := sec.Get("Unix_Path")
 	host, port := sec.Get("Forward_Host"), sec.Get("Forward_Port")
 	if host == "" {
@@ -65,11 +67,11 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section) error {
 		switch {
 		case path != "" && inPath == path:
 			if isOn(s.Get("Threaded")) && !isOff(sec.Get("In_Process")) {
-				return fmt.Errorf("%s: the forward input on %s has threaded on, and tracelink puts records into that input in process from the engine thread (In_Process, on by default): set In_Process off on the tracelink output, or drop threaded from the input", s.Pos("Threaded"), path)
+				return s.Pos("Threaded"), fmt.Errorf("the forward input on %s has threaded on, and tracelink puts records into that input in process from the engine thread (In_Process, on by default): set In_Process off on the tracelink output, or drop threaded from the input", path)
 			}
-			return nil
+			return "", nil
 		case path == "" && inPath == "" && inPort == port && listensOn(inListen, host):
-			return nil
+			return "", nil
 		}
 	}
 	target := "unix:" + path
@@ -80,8 +82,8 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section) error {
 	if len(inputs) > 0 {
 		found = "the forward inputs listen on " + strings.Join(inputs, ", ")
 	}
-	return fmt.Errorf("%s: tracelink sends to %s, but %s in this config: add [INPUT] Name forward with %s, or point Unix_Path / Forward_Port at one",
-		sec.Pos("Unix_Path"), target, found, map[bool]string{true: "Unix_Path " + path, false: "Port " + port}[path != ""])
+	return sec.Pos("Unix_Path"), fmt.Errorf("tracelink sends to %s, but %s in this config: add [INPUT] Name forward with %s, or point Unix_Path / Forward_Port at one",
+		target, found, map[bool]string{true: "Unix_Path " + path, false: "Port " + port}[path != ""])
 }
 
 // listensOn reports whether a forward input's Listen address accepts connections to host.

@@ -98,6 +98,16 @@ func propsFromConfig(path string, index int, getenv func(string) string) (map[st
 		return nil, nil, fmt.Errorf("config %s: -section %d: the file has %d tracelink sections (0 to %d)", path, index, len(sections), len(sections)-1)
 	}
 	sec := sections[index]
+	props, err := sectionProps(sec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return props, &configSource{section: sec, all: all}, nil
+}
+
+// sectionProps returns the rewrite properties of a tracelink section: Fluent Bit's and the
+// sink's keys are left out; an unknown key is an error naming file:line.
+func sectionProps(sec fbconf.Section) (map[string]string, error) {
 	keys := make([]string, 0, len(sec.Props))
 	for k := range sec.Props {
 		keys = append(keys, k)
@@ -109,11 +119,11 @@ func propsFromConfig(path string, index int, getenv func(string) string) (map[st
 			continue
 		}
 		if !parser.IsProperty(k) {
-			return nil, nil, fmt.Errorf("%s: unknown tracelink property %q (known: %s)", sec.Pos(k), k, knownProperties())
+			return nil, fmt.Errorf("%s: unknown tracelink property %q (known: %s)", sec.Pos(k), k, knownProperties())
 		}
 		props[k] = sec.Props[k]
 	}
-	return props, &configSource{section: sec, all: all}, nil
+	return props, nil
 }
 
 // applyFlags merges -p key=value flags over props (keys case-insensitive; a flag replaces a

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tinylib/msgp/msgp"
+	"github.com/tracelink/tracelink/internal/fbconf"
 	"github.com/tracelink/tracelink/internal/gcpproject"
 	"github.com/tracelink/tracelink/internal/jsonmp"
 	"github.com/tracelink/tracelink/parser"
@@ -28,15 +29,25 @@ const (
 )
 
 const usageText = `usage: tracelink [-c FILE [-section N]] [-p key=value ...] [-json] [-time] [-q] [FILE ...]
+       tracelink check FILE ...
+       tracelink explain [-c FILE [-section N]] [-p key=value ...] [-json] [-e LINE ...] [FILE ...]
+       tracelink version
 
 Links each log line to its trace context and rewrites it as the Fluent Bit plugin does.
 Each line of the FILEs (standard input when none is given, or for "-") becomes the record
 {"log": line}; the rewritten record is printed as one JSON line, in input order. A summary
-goes to standard error at the end.
+goes to standard error at the end. A line over 1 MiB is skipped with a warning, and counted.
+
+  check    validates the tracelink outputs of Fluent Bit config files and the pipeline
+           around them (routing included); never reads standard input; exit 1 on an error.
+  explain  says for each line which format and which key or token linked it and what was
+           written, or why nothing linked (which key and value were refused, and the rule).
+  version  prints the version and commit.
 
 Properties (the plugin's; names are case-insensitive) come from -p key=value and/or from
 the tracelink output section of a Fluent Bit config (-c fluent-bit.conf or .yaml); -p
-overrides the file. -p grok_pattern=... may be repeated.
+overrides the file. -p grok_pattern=... may be repeated. -c FILE alone, typed at a
+terminal, checks FILE.
 
 Flags:
 `
@@ -50,13 +61,34 @@ type options struct {
 	time    bool
 	quiet   bool
 	files   []string
+	// lookup finds the project when nothing names it (default: the GCE metadata server).
+	lookup func(context.Context) (string, error)
 }
 
 // run is the whole command: it returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	opts, code, ok := parseFlags(args, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runCheck(args[1:], stdout, stderr, getenv)
+		case "explain":
+			return runExplain(args[1:], stdin, stdout, stderr, getenv)
+		case "version", "-version", "--version":
+			fmt.Fprintln(stdout, versionLine())
+			return exitOK
+		case "help":
+			printUsage(stdout)
+			return exitOK
+		}
+	}
+	opts, code, ok := parseFlags(args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if opts.config != "" && len(opts.files) == 0 && len(opts.props) == 0 && isTerminal(stdin) {
+		// tracelink -c FILE typed at a terminal: nothing to link, so check the file
+		// instead of waiting for lines that will not come.
+		return checkFiles([]string{opts.config}, stdout, getenv)
 	}
 	proc, warnings, err := buildProcessor(opts, getenv)
 	for _, w := range warnings {
@@ -74,7 +106,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	defer inputs.close()
 
 	out := bufio.NewWriterSize(stdout, 64*1024)
-	lk := linker{proc: proc, json: opts.json, time: opts.time}
+	lk := linker{proc: proc, json: opts.json, time: opts.time, warn: stderr}
 	for _, in := range inputs {
 		if err := lk.linkInput(in, out); err != nil {
 			_ = out.Flush()
@@ -92,25 +124,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	return exitOK
 }
 
-func parseFlags(args []string, stderr io.Writer) (options, int, bool) {
-	var o options
+// newFlagSet declares the flags of linking (and of explain, which takes the same).
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("tracelink", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported below, in the tracelink: form
+	fs.SetOutput(io.Discard) // errors are reported by the caller, in the tracelink: form
 	fs.StringVar(&o.config, "c", "", "read properties from the tracelink output of this Fluent Bit `config` (classic or YAML)")
 	fs.IntVar(&o.section, "section", 0, "with -c: which tracelink output to use when there are several (0-based)")
 	fs.Var(&o.props, "p", "set a property, as `key=value` (repeatable)")
 	fs.BoolVar(&o.json, "json", false, "each line is a whole JSON record (lines that are not a JSON object become {\"log\": line})")
 	fs.BoolVar(&o.time, "time", false, `print {"time": ..., "record": ...} when an event time was read from the log`)
 	fs.BoolVar(&o.quiet, "q", false, "no summary on standard error")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usageText)
-		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\nProperties: %s\n", knownProperties())
-	}
+	return fs
+}
+
+// printUsage writes the help (on standard output: it is what was asked for).
+func printUsage(w io.Writer) {
+	var o options
+	fs := newFlagSet(&o)
+	fs.SetOutput(w)
+	fmt.Fprint(w, usageText)
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nProperties: %s\n", knownProperties())
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (options, int, bool) {
+	var o options
+	fs := newFlagSet(&o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
+			printUsage(stdout)
 			return o, exitOK, false
 		}
 		fmt.Fprintf(stderr, "tracelink: %v (tracelink -h lists the flags)\n", err)
@@ -144,15 +186,23 @@ func buildProcessor(o options, getenv func(string) string) (*parser.Processor, [
 		k, _, _ := strings.Cut(f, "=")
 		flagKeys[strings.ToLower(strings.TrimSpace(k))] = true
 	}
-	proc, err := parser.New(props,
-		parser.WithGetenv(getenv),
-		parser.WithProjectLookup(func(ctx context.Context) (string, error) { return gcpproject.Lookup(ctx) }))
+	lookup := o.lookup
+	if lookup == nil {
+		lookup = func(ctx context.Context) (string, error) { return gcpproject.Lookup(ctx) }
+	}
+	proc, err := parser.New(props, parser.WithGetenv(getenv), parser.WithProjectLookup(lookup))
 	if err != nil {
 		return nil, warnings, src.locate(err, flagKeys)
 	}
 	if src != nil {
 		var problems []error
-		problems, warnings = checkPipeline(src.all, src.section)
+		for _, f := range checkPipeline(src.all, src.section) {
+			if f.Severity == fbconf.Error {
+				problems = append(problems, fmt.Errorf("%s: %s", f.Pos, f.Msg))
+			} else {
+				warnings = append(warnings, f.Pos+": "+f.Msg)
+			}
+		}
 		if len(problems) > 0 {
 			return nil, warnings, errors.Join(problems...)
 		}
@@ -203,56 +253,67 @@ func openInputs(files []string, stdin io.Reader) (inputs, error) {
 	return ins, nil
 }
 
-// stats counts what happened to the records.
+// stats counts what happened to the lines. Every line lands in exactly one of linked,
+// already, invalid, noTrace, dropped and skipped, so they add up to lines.
 type stats struct {
-	records   int
-	linked    int
-	bySource  [parser.NumSources]int
-	invalid   int
-	unchanged int
-	notJSON   int
-	dropped   int // sampled out (Sample_Rate)
+	linked   int                    // linked and rewritten
+	already  int                    // carried this backend's link already: left as it was
+	invalid  int                    // not linked: an id was refused
+	noTrace  int                    // not linked: no trace context found
+	dropped  int                    // sampled out (Sample_Rate)
+	skipped  int                    // over MaxLine
+	bySource [parser.NumSources]int // of linked
+	spanBad  int                    // linked, with a malformed span dropped (part of linked)
+	notJSON  int                    // -json: lines that were not a JSON object (any outcome)
 }
 
 func (s *stats) add(res parser.Result) {
-	if res.Dropped {
+	switch {
+	case res.Dropped:
 		s.dropped++
-		return
-	}
-	s.records++
-	if res.Linked() {
+	case res.Linked() && !res.Changed:
+		s.already++
+	case res.Linked():
 		s.linked++
-	}
-	if res.Source < parser.NumSources {
-		s.bySource[res.Source]++
-	}
-	if res.Invalid {
+		if res.Source < parser.NumSources {
+			s.bySource[res.Source]++
+		}
+		if res.Invalid {
+			s.spanBad++
+		}
+	case res.Invalid:
 		s.invalid++
-	}
-	if !res.Changed {
-		s.unchanged++
+	default:
+		s.noTrace++
 	}
 }
 
 // summary is the report printed on standard error.
 func (s *stats) summary(jsonMode bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tracelink: %d records, %d linked", s.records, s.linked)
+	lines := s.linked + s.already + s.invalid + s.noTrace + s.dropped + s.skipped
+	fmt.Fprintf(&b, "tracelink: %d lines: %d linked", lines, s.linked)
 	var parts []string
 	for src := parser.Source(1); src < parser.NumSources; src++ {
 		if n := s.bySource[src]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", src, n))
 		}
 	}
+	if s.spanBad > 0 {
+		parts = append(parts, fmt.Sprintf("%d without their malformed span", s.spanBad))
+	}
 	if len(parts) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(&b, ", %d with invalid ids, %d unchanged", s.invalid, s.unchanged)
+	fmt.Fprintf(&b, ", %d already linked, %d with invalid ids, %d without trace context", s.already, s.invalid, s.noTrace)
 	if s.dropped > 0 {
 		fmt.Fprintf(&b, ", %d sampled out", s.dropped)
 	}
+	if s.skipped > 0 {
+		fmt.Fprintf(&b, ", %d skipped (over 1 MiB)", s.skipped)
+	}
 	if jsonMode {
-		fmt.Fprintf(&b, ", %d not JSON", s.notJSON)
+		fmt.Fprintf(&b, "; %d not JSON", s.notJSON)
 	}
 	return b.String()
 }
@@ -261,6 +322,7 @@ func (s *stats) summary(jsonMode bool) string {
 // reused from line to line.
 type linker struct {
 	proc  *parser.Processor
+	warn  io.Writer // where skipped lines are reported
 	json  bool
 	time  bool
 	stats stats
@@ -269,18 +331,22 @@ type linker struct {
 	text  []byte // the JSON line
 }
 
-// linkInput processes every line of one input.
+// linkInput processes every line of one input. A line longer than MaxLine is skipped
+// with a warning (and counted), as Fluent Bit's tail input does with Skip_Long_Lines.
 func (lk *linker) linkInput(in input, w *bufio.Writer) error {
 	r := bufio.NewReaderSize(in.r, 64*1024)
 	var long []byte // a line longer than the reader's buffer
+	skipping := false
 	lineNo := 0
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			if len(long)+len(chunk) > MaxLine+2 {
-				return fmt.Errorf("%s:%d: line longer than the %d-byte (1 MiB) limit", in.name, lineNo+1, MaxLine)
+			if !skipping && len(long)+len(chunk) > MaxLine+2 {
+				skipping, long = true, nil
 			}
-			long = append(long, chunk...)
+			if !skipping {
+				long = append(long, chunk...)
+			}
 			continue
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -291,18 +357,20 @@ func (lk *linker) linkInput(in input, w *bufio.Writer) error {
 			long = append(long, chunk...)
 			line = long
 		}
-		if len(line) > 0 {
+		if skipping || len(line) > 0 {
 			lineNo++
 			line = trimEOL(line)
-			if len(line) > MaxLine {
-				return fmt.Errorf("%s:%d: line longer than the %d-byte (1 MiB) limit", in.name, lineNo, MaxLine)
-			}
-			if err := lk.linkLine(line, w); err != nil {
+			if skipping || len(line) > MaxLine {
+				lk.stats.skipped++
+				if lk.warn != nil {
+					fmt.Fprintf(lk.warn, "tracelink: warning: %s:%d: line longer than the %d-byte (1 MiB) limit: skipped\n", in.name, lineNo, MaxLine)
+				}
+			} else if err := lk.linkLine(line, w); err != nil {
 				return fmt.Errorf("%s:%d: %w", in.name, lineNo, err)
 			}
 		}
-		long = nil      // the next line starts afresh; a long line's buffer is not kept
-		if err != nil { // io.EOF
+		long, skipping = nil, false // the next line starts afresh; a long line's buffer is not kept
+		if err != nil {             // io.EOF
 			return nil
 		}
 	}

@@ -48,7 +48,7 @@ func TestRunLinksStdin(t *testing.T) {
 	if !strings.Contains(lines[2], `"dd.trace_id":"11803532876627986230"`) {
 		t.Errorf("line 3 (no final newline) not linked: %s", lines[2])
 	}
-	want := "tracelink: 3 records, 2 linked (datadog 1, w3c 1), 0 with invalid ids, 1 unchanged\n"
+	want := "tracelink: 3 lines: 2 linked (datadog 1, w3c 1), 0 already linked, 0 with invalid ids, 1 without trace context\n"
 	if errs != want {
 		t.Errorf("summary = %q, want %q", errs, want)
 	}
@@ -60,7 +60,7 @@ func TestRunQuietAndInvalidCount(t *testing.T) {
 		t.Errorf("-q: exit %d, stderr %q; want 0 and nothing", code, errs)
 	}
 	_, _, errs = runCLI(t, "traceparent=00-00000000000000000000000000000000-00f067aa0ba902b7-01\n", "-p", "format=otel")
-	if !strings.Contains(errs, "1 records, 0 linked, 1 with invalid ids, 1 unchanged") {
+	if !strings.Contains(errs, "1 lines: 0 linked, 0 already linked, 1 with invalid ids, 0 without trace context") {
 		t.Errorf("summary = %q, want the invalid id counted", errs)
 	}
 }
@@ -146,12 +146,15 @@ func TestRunLongLines(t *testing.T) {
 	if code, _, errs := runCLI(t, exact+"\r\n", "-q", "-p", "format=otel"); code != 0 {
 		t.Errorf("a line of exactly MaxLine bytes: exit %d: %s", code, errs)
 	}
-	code, out, errs = runCLI(t, "ok\n"+strings.Repeat("c", MaxLine+1)+"\n", "-p", "format=otel")
-	if code != 1 || !strings.Contains(errs, "<stdin>:2: line longer than") {
-		t.Errorf("too long: exit %d, err %q", code, errs)
+	code, out, errs = runCLI(t, "ok\n"+strings.Repeat("c", MaxLine+1)+"\n"+strings.Repeat("d", 3*MaxLine)+"\nafter\n", "-p", "format=otel")
+	if code != 0 || !strings.Contains(errs, "warning: <stdin>:2: line longer than") || !strings.Contains(errs, "warning: <stdin>:3: line longer than") {
+		t.Errorf("too long: exit %d, err %q; want exit 0 and a warning for lines 2 and 3", code, errs)
 	}
-	if out != `{"log":"ok"}`+"\n" {
-		t.Errorf("output before the long line = %q, want it flushed", out)
+	if !strings.HasSuffix(errs, "tracelink: 4 lines: 0 linked, 0 already linked, 0 with invalid ids, 2 without trace context, 2 skipped (over 1 MiB)\n") {
+		t.Errorf("summary %q does not count the skipped lines", errs)
+	}
+	if out != `{"log":"ok"}`+"\n"+`{"log":"after"}`+"\n" {
+		t.Errorf("output around the long lines = %q", out)
 	}
 }
 
@@ -168,7 +171,6 @@ func TestRunFlagErrors(t *testing.T) {
 		{"unknown flag", []string{"-x"}, 2, "tracelink: flag provided but not defined: -x"},
 		{"section without config", []string{"-section", "1", "-p", "format=otel"}, 2, "-section needs -c"},
 		{"sink key via -p", []string{"-p", "format=otel", "-p", "Host=x"}, 2, `unknown property "Host"`},
-		{"help", []string{"-h"}, 0, "usage: tracelink"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,6 +179,35 @@ func TestRunFlagErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.code, tc.contains)
 			}
 		})
+	}
+}
+
+// TestRunHelpAndVersion: help goes to standard output (it is what was asked for).
+func TestRunHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"check", "-h"}, {"explain", "-h"}} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || errs != "" || !strings.HasPrefix(out, "usage: tracelink") {
+			t.Errorf("%v: exit %d, stdout %.40q, stderr %q; want usage on stdout", args, code, out, errs)
+		}
+	}
+	code, out, _ := runCLI(t, "", "version")
+	if code != 0 || !strings.HasPrefix(out, "tracelink ") || !strings.Contains(out, "(commit ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}
+
+// TestRunCountsAddUp: every line lands in one count, and the counts add up to the lines.
+func TestRunCountsAddUp(t *testing.T) {
+	in := strings.Join([]string{
+		ddLine, // linked
+		`{"logging.googleapis.com/trace":"projects/p-123456/traces/4bf92f3577b34da6a3ce929d0e0e4736"}`, // already linked
+		`{"trace_id":"12345"}`, // invalid
+		"plain",                // no trace
+	}, "\n") + "\n"
+	_, _, errs := runCLI(t, in, "-json", "-p", "format=stackdriver", "-p", "project_id=p-123456")
+	want := "tracelink: 4 lines: 1 linked (datadog 1), 1 already linked, 1 with invalid ids, 1 without trace context; 2 not JSON\n"
+	if errs != want {
+		t.Errorf("summary = %q, want %q", errs, want)
 	}
 }
 
