@@ -44,7 +44,12 @@ $(CLI): FORCE
 	@mkdir -p $(BUILD)
 	$(GO) build -o $@ ./cmd/tracelink
 
-## run: link the bundled sample logs, for Cloud Logging then for Datadog
+# The Fluent Bit the real-host tests and the local try-it use, found as CI finds it:
+# FLUENT_BIT_BIN, else fluent-bit on PATH, else ../shared/fluent-bit/bin/fluent-bit beside the clone.
+FOUND_FLUENT_BIT = $(or $(FLUENT_BIT_BIN),$(shell command -v fluent-bit 2>/dev/null),$(wildcard $(abspath $(CURDIR)/../shared/fluent-bit/bin/fluent-bit)))
+
+## run: link the bundled sample logs with the CLI, for Cloud Logging then Datadog; then,
+## when a Fluent Bit is found, run them through tracelink inside it (examples/local/try.sh)
 run: $(CLI)
 	@test -n "$(SAMPLES)" || { echo "no sample logs in testdata/input/" >&2; exit 1; }
 	@echo "== Cloud Logging (-p format=stackdriver -p project_id=demo-project) =="
@@ -53,9 +58,17 @@ run: $(CLI)
 	@echo "== Datadog (-p format=datadog) =="
 	@$(CLI) -p format=datadog $(SAMPLES)
 	@$(CLI) -json -p format=datadog $(SAMPLES_JSON)
+ifeq ($(FOUND_FLUENT_BIT),)
+	@echo "== Inside Fluent Bit: skipped, no Fluent Bit found (set FLUENT_BIT_BIN=/path/to/fluent-bit, v5.1 or later, then make run) =="
+else
+	@$(MAKE) --no-print-directory $(PLUGIN) >/dev/null
+	@echo "== Inside Fluent Bit ($(FOUND_FLUENT_BIT)): examples/local/fluent-bit.conf, tail -> tracelink -> stdout =="
+	@FLUENT_BIT_BIN=$(FOUND_FLUENT_BIT) sh examples/local/try.sh
+endif
 
 ## test: go vet, every unit test under the race detector (the ABI harness included), then
-## the integration tests in the real Fluent Bit (skipped, saying why, when there is none)
+## the integration tests in the real Fluent Bit; without one they skip, and the last lines
+## say how many and how to run them
 test:
 ifneq ($(CGO_ON),1)
 	@echo "NOTE: cgo is off (no C compiler found): running without -race; the plugin package"
@@ -65,7 +78,26 @@ ifneq ($(CGO_ON),1)
 else
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 $(UNIT)
-	$(MAKE) --no-print-directory e2e
+	@mkdir -p $(BUILD)
+	@rm -f $(BUILD)/e2e.rc
+	@{ FLUENT_BIT_BIN=$(FOUND_FLUENT_BIT) $(MAKE) --no-print-directory e2e; echo $$? > $(BUILD)/e2e.rc; } 2>&1 | tee $(BUILD)/e2e.log
+	@skipped=$$(grep -c -- '--- SKIP' $(BUILD)/e2e.log || true); \
+	if [ -z "$(FOUND_FLUENT_BIT)" ]; then \
+	  echo; \
+	  echo "=================================================================================="; \
+	  echo " NO FLUENT BIT FOUND: $$skipped real-host tests (internal/e2e) were SKIPPED."; \
+	  echo " The unit tests passed; the plugin was not run inside a real Fluent Bit."; \
+	  echo " To run them: FLUENT_BIT_BIN=/path/to/fluent-bit make test   (or make e2e)"; \
+	  echo " Where to get one: Fluent Bit v5.1.1 (the version CI uses), from"; \
+	  echo " https://docs.fluentbit.io/manual/installation/getting-started-with-fluent-bit,"; \
+	  echo " or put it on PATH, or at ../shared/fluent-bit/bin/fluent-bit beside this clone."; \
+	  echo "=================================================================================="; \
+	elif [ "$$skipped" -gt 0 ]; then \
+	  echo "NOTE: $$skipped real-host tests skipped with Fluent Bit $(FOUND_FLUENT_BIT) (see SKIP lines above)"; \
+	else \
+	  echo "Real-host tests ran in Fluent Bit $(FOUND_FLUENT_BIT)."; \
+	fi; \
+	exit $$(cat $(BUILD)/e2e.rc)
 endif
 
 ## e2e: only the integration tests in the real Fluent Bit (FLUENT_BIT_BIN), with the plugin built here

@@ -2,15 +2,11 @@ package docs
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -98,92 +94,8 @@ func TestReadmeDocumentsEveryProperty(t *testing.T) {
 	}
 }
 
-// buildCLI builds cmd/tracelink into a temporary directory and returns that directory.
-func buildCLI(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "tracelink"), "./cmd/tracelink")
-	cmd.Dir = repoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/tracelink: %v\n%s", err, out)
-	}
-	return dir
-}
-
-func TestReadmeExamplesRun(t *testing.T) {
-	exs := examples(readRepoFile(t, "README.md"))
-	if len(exs) == 0 {
-		t.Fatal("README.md has no <!-- example --> blocks")
-	}
-	bin := buildCLI(t)
-	root := repoRoot(t)
-	for _, ex := range exs {
-		if len(ex.Commands) == 0 {
-			t.Errorf("README.md:%d: %s is not followed by a ```sh block", ex.Line, exampleMarker)
-			continue
-		}
-		var stdout bytes.Buffer
-		for _, c := range ex.Commands {
-			if !strings.Contains(c, "tracelink ") {
-				t.Errorf("README.md:%d: example command %q does not run tracelink", ex.Line, c)
-				continue
-			}
-			cmd := exec.Command("sh", "-c", c)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-			var stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Errorf("README.md:%d: %s: %v\nstderr:\n%s", ex.Line, c, err, stderr.String())
-			}
-		}
-		if ex.HasWant {
-			if err := sameJSON(stdout.String(), ex.Expected); err != nil {
-				t.Errorf("README.md:%d: output differs from the README's json block: %v\n got:\n%s\nwant:\n%s",
-					ex.Line, err, stdout.String(), ex.Expected)
-			}
-		}
-	}
-}
-
-// sameJSON reports whether got and want hold the same sequence of JSON values, ignoring
-// layout and key order; numbers are compared as written, so no precision is lost.
-func sameJSON(got, want string) error {
-	g, err := jsonValues(got)
-	if err != nil {
-		return errors.New("output is not JSON: " + err.Error())
-	}
-	w, err := jsonValues(want)
-	if err != nil {
-		return errors.New("README json block is not JSON: " + err.Error())
-	}
-	if len(g) != len(w) {
-		return fmt.Errorf("%d records, the README shows %d", len(g), len(w))
-	}
-	for i := range g {
-		if !reflect.DeepEqual(g[i], w[i]) {
-			return fmt.Errorf("record %d differs", i+1)
-		}
-	}
-	return nil
-}
-
-func jsonValues(s string) ([]any, error) {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var vals []any
-	for {
-		var v any
-		err := dec.Decode(&v)
-		if errors.Is(err, io.EOF) {
-			return vals, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		vals = append(vals, v)
-	}
-}
+// The README's <!-- example --> commands run in cmd/tracelink's tests (readme_test.go),
+// with that test binary as the CLI: no build of the CLI here.
 
 func TestSameJSON(t *testing.T) {
 	tests := []struct {
@@ -197,8 +109,8 @@ func TestSameJSON(t *testing.T) {
 		{`not json`, `{}`, false},
 	}
 	for _, tt := range tests {
-		if err := sameJSON(tt.got, tt.want); (err == nil) != tt.same {
-			t.Errorf("sameJSON(%q, %q) = %v, want same=%v", tt.got, tt.want, err, tt.same)
+		if err := SameJSON(tt.got, tt.want); (err == nil) != tt.same {
+			t.Errorf("SameJSON(%q, %q) = %v, want same=%v", tt.got, tt.want, err, tt.same)
 		}
 	}
 }
