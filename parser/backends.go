@@ -43,7 +43,9 @@ type backend struct {
 	// appendTrace, appendSpan and appendSampled append the msgpack values written.
 	appendTrace   func(dst []byte, c *config, w *candidate) []byte
 	appendSpan    func(dst []byte, span uint64) []byte
-	appendSampled func(dst []byte, sampled tri) []byte
+	appendSampled func(dst []byte, ctx *spanCtx) []byte
+	// flags: the sampled flag is written as W3C trace flags (read back with readFlags).
+	flags bool
 	// sampledAlso is a field whose sampled flag counts when the output keys carry none.
 	sampledAlso field
 	// readOwn reads the trace context a record already rewritten for this backend holds
@@ -86,6 +88,7 @@ var backends = [numFormats]backend{
 		appendTrace:   appendDatadogTrace,
 		appendSpan:    appendDecSpan,
 		appendSampled: appendFlagsSampled,
+		flags:         true,
 		readOwn: func(c *candidate, tv, sv *value) {
 			ids(c, c.source, tv, radixDatadog, sv, radixDecimal)
 		},
@@ -104,6 +107,7 @@ var backends = [numFormats]backend{
 		appendTrace:   appendHexTrace,
 		appendSpan:    appendHexSpan,
 		appendSampled: appendFlagsSampled,
+		flags:         true,
 		readOwn: func(c *candidate, tv, sv *value) {
 			ids(c, c.source, tv, radixAuto, sv, radixAuto)
 		},
@@ -162,9 +166,11 @@ func appendGoogleTrace(dst []byte, c *config, w *candidate) []byte {
 }
 
 // appendDatadogTrace writes the lower 64 bits in decimal (Datadog's log correlation), or
-// 32 hex with Datadog_Trace_Id hex.
+// 32 hex with Datadog_Trace_Id hex. A 128-bit id whose lower half is zero is written as 32
+// hex too: Datadog reads a dd.trace_id of "0" as no trace, and its tracers log such an id
+// in hex (https://docs.datadoghq.com/tracing/guide/span_and_trace_id_format/).
 func appendDatadogTrace(dst []byte, c *config, w *candidate) []byte {
-	if c.ddHex {
+	if c.ddHex || w.ctx.trace.lo == 0 {
 		return appendHexTrace(dst, c, w)
 	}
 	return appendDec64Str(dst, w.ctx.trace.lo)
@@ -180,14 +186,16 @@ func appendHexSpan(dst []byte, span uint64) []byte {
 
 func appendDecSpan(dst []byte, span uint64) []byte { return appendDec64Str(dst, span) }
 
-func appendBoolSampled(dst []byte, t tri) []byte { return msgp.AppendBool(dst, t == triTrue) }
+func appendBoolSampled(dst []byte, ctx *spanCtx) []byte {
+	return msgp.AppendBool(dst, ctx.sampled == triTrue)
+}
 
-// appendFlagsSampled writes W3C trace flags: "01" sampled, "00" not.
-func appendFlagsSampled(dst []byte, t tri) []byte {
-	if t == triTrue {
-		return append(dst, 0xa2, '0', '1')
-	}
-	return append(dst, 0xa2, '0', '0')
+// appendFlagsSampled writes W3C trace flags as two hex digits: "01" sampled, "00" not, with
+// the other bits kept as the tracer wrote them ("03": sampled and random).
+func appendFlagsSampled(dst []byte, ctx *spanCtx) []byte {
+	const digits = "0123456789abcdef"
+	fl := ctx.flagsByte()
+	return append(dst, 0xa2, digits[fl>>4], digits[fl&15])
 }
 
 // readGoogleOwn reads logging.googleapis.com/trace and spanId as the stackdriver rewrite

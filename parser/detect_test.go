@@ -35,7 +35,7 @@ func TestStructuredShapes(t *testing.T) {
 		{"dd 64-bit with _dd.p.tid", []kv{{"dd.trace_id", "11803532876627986230"}, {"_dd.p.tid", "4bf92f3577b34da6"}, {"dd.span_id", "67667974448284343"}},
 			w3cTrace, w3cSpan, nil, SourceDatadog},
 		{"header map, any case", []kv{{"request_headers", []kv{{"Traceparent", w3cLine}}}}, w3cTrace, w3cSpan, true, SourceTraceparent},
-		{"header map, array value", []kv{{"headers", []kv{{"traceparent", []any{w3cLine, "ignored"}}}}}, w3cTrace, w3cSpan, true, SourceTraceparent},
+		{"header map, array value", []kv{{"headers", []kv{{"traceparent", []any{w3cLine, 42}}}}}, w3cTrace, w3cSpan, true, SourceTraceparent},
 		{"b3 multi headers", []kv{{"req", []kv{{"x-b3-traceid", "48485a3953bb6124"}, {"X-B3-SpanId", "a2fb4a1d1a96d312"}, {"x-b3-sampled", "0"}}}},
 			"000000000000000048485a3953bb6124", "a2fb4a1d1a96d312", false, SourceB3},
 		{"x-amzn-trace-id", []kv{{"X-Amzn-Trace-Id", "Sampled=0;Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8"}},

@@ -24,6 +24,10 @@ const (
 	SourceSentry             // Sentry's sentry-trace header
 	SourceSleuth             // Spring Sleuth text [app,trace,span]
 	SourceGrok               // a user Grok_Pattern
+	SourceNewRelic           // New Relic's NR-LINKING|...| logs-in-context decoration
+	SourceOpenTracing        // OpenTracing's ot-tracer-traceid / -spanid / -sampled headers
+	SourcePlain              // plain "trace" / "span" keys (go-zero, Jaeger's zap fields)
+	SourceAppInsights        // Azure Application Insights' operation_Id / operation_ParentId
 	NumSources               // the number of Source values, for per-source counters
 )
 
@@ -42,6 +46,10 @@ var sourceNames = [NumSources]string{
 	SourceSentry:      "sentry",
 	SourceSleuth:      "sleuth",
 	SourceGrok:        "grok",
+	SourceNewRelic:    "newrelic",
+	SourceOpenTracing: "opentracing",
+	SourcePlain:       "plain",
+	SourceAppInsights: "appinsights",
 }
 
 // String returns the short lowercase name used in logs and summaries.
@@ -93,6 +101,18 @@ const (
 	fJaeger
 	fCloudTrace
 	fSentryTrace
+	// OpenTracing's basictracer headers (64-bit hex, leading zeros dropped).
+	fOTTrace
+	fOTSpan
+	fOTSampled
+	// Plain "trace" and "span" keys: only id-shaped hex values count.
+	fPlainTrace
+	fPlainSpan
+	// Azure Application Insights.
+	fAIOperation
+	fAIParent
+	// A propagation header's value under a key of another name, found by its shape.
+	fShapedValue
 	numFields
 )
 
@@ -113,6 +133,10 @@ type detector struct {
 	// header, which reads trigger's value with parse under source).
 	read   func(sc *scan, c *candidate) bool
 	source Source
+	// text finds the format standing alone in a text line, with no key (a bare traceparent,
+	// Sleuth's [app,trace,span]); text finders run in table order when the line's keys link
+	// nothing. found: a valid context; seen: a value of the format's shape was refused.
+	text func(s []byte) (c spanCtx, found, seen bool)
 	// final: a winner from this detector is taken as it is, never completed by others.
 	final bool
 }
@@ -159,7 +183,7 @@ var detectors = [...]detector{
 		{f: fECSSpan, keys: []string{"span.id"}},
 		{f: fECSTransaction, keys: []string{"transaction.id"}},
 	}},
-	{trigger: fTraceparent, source: SourceTraceparent, parse: parseTraceparent, keys: []fieldKeys{
+	{trigger: fTraceparent, source: SourceTraceparent, parse: parseTraceparent, text: findBareTraceparent, keys: []fieldKeys{
 		{f: fTraceparent, keys: []string{"traceparent"}, header: true},
 	}},
 	{trigger: fB3, source: SourceB3, parse: parseB3Single, keys: []fieldKeys{
@@ -174,13 +198,13 @@ var detectors = [...]detector{
 	{trigger: fXRay, source: SourceXRay, parse: parseXRay, keys: []fieldKeys{
 		// xray_trace_id: AWS Lambda Powertools (a bare "1-..." trace id);
 		// _x_amzn_trace_id: the Lambda environment variable.
-		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id"}, header: true},
+		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id", "aws-xray-trace-id"}, header: true},
 		{f: fXRayRoot, keys: []string{"root"}, header: true, textOnly: true},
 	}},
 	{trigger: fJaeger, source: SourceJaeger, parse: parseJaeger, keys: []fieldKeys{
 		{f: fJaeger, keys: []string{"uber-trace-id"}, header: true},
 	}},
-	{trigger: fCloudTrace, source: SourceCloudTrace, parse: parseCloudTrace, keys: []fieldKeys{
+	{trigger: fCloudTrace, source: SourceCloudTrace, parse: parseCloudTrace, text: findCloudTraceToken, keys: []fieldKeys{
 		{f: fCloudTrace, keys: []string{"x-cloud-trace-context"}, header: true},
 	}},
 	{trigger: fSentryTrace, source: SourceSentry, parse: parseSentryTrace, keys: []fieldKeys{
@@ -192,14 +216,33 @@ var detectors = [...]detector{
 		{f: fDDHdrPriority, keys: []string{"x-datadog-sampling-priority"}},
 		{f: fDDHdrTags, keys: []string{"x-datadog-tags"}, header: true},
 	}},
+	{trigger: fOTTrace, read: openTracingCandidate, keys: []fieldKeys{
+		{f: fOTTrace, keys: []string{"ot-tracer-traceid", "ot_tracer_traceid"}},
+		{f: fOTSpan, keys: []string{"ot-tracer-spanid", "ot_tracer_spanid"}},
+		{f: fOTSampled, keys: []string{"ot-tracer-sampled", "ot_tracer_sampled"}},
+	}},
+	{trigger: fAIOperation, read: appInsightsCandidate, keys: []fieldKeys{
+		{f: fAIOperation, keys: []string{"operation_id", "operation.id", "ai.operation.id"}},
+		{f: fAIParent, keys: []string{"operation_parentid", "operation.parentid", "ai.operation.parentid"}},
+	}},
+	// go-zero's "trace"/"span", and Jaeger's zap fields {"trace": {"trace", "span", "sampled"}}.
+	{trigger: fPlainTrace, read: plainCandidate, keys: []fieldKeys{
+		{f: fPlainTrace, keys: []string{"trace"}},
+		{f: fPlainSpan, keys: []string{"span"}},
+	}},
 	// A trace resource name under a key of another name (found by its value).
 	{trigger: fGoogleTraceValue, read: resourceCandidate},
+	// A propagation header's value under a key of another name (found by its shape).
+	{trigger: fShapedValue, read: shapedCandidate},
+	// Text forms with no key of their own.
+	{source: SourceSleuth, text: findSleuth},
+	{source: SourceNewRelic, text: findNRLinking},
 }
 
 // numCandidates is the number of detectors; resolve keeps one bit per detector.
 const numCandidates = len(detectors)
 
-var _ [16 - numCandidates]struct{}
+var _ [64 - numCandidates]struct{}
 
 // detectorKeys returns the keys of every detector's fields: those that count in text lines
 // only (textOnly), or the others.
@@ -267,15 +310,39 @@ func (sc *scan) candidate(i int, c *candidate) bool {
 // they have something to read.
 var keyedDetectors = func() (idx []uint8) {
 	for i, d := range detectors {
-		if d.trigger == fNone {
+		if d.present != nil {
 			idx = append(idx, uint8(i))
 		}
 	}
 	return idx
 }()
 
+// textDetectors are the detectors with a text finder, in table order.
+var textDetectors = func() (idx []uint8) {
+	for i, d := range detectors {
+		if d.text != nil {
+			idx = append(idx, uint8(i))
+		}
+	}
+	return idx
+}()
+
+// findText runs the text finders over a text line in table order. It returns the first
+// context found; seen says a value of some format's shape was refused.
+func findText(s []byte) (c candidate, seen bool) {
+	for _, i := range textDetectors {
+		d := &detectors[i]
+		ctx, found, saw := d.text(s)
+		if found {
+			return candidate{ctx: ctx, source: d.source, status: idOK}, seen
+		}
+		seen = seen || saw
+	}
+	return candidate{}, seen
+}
+
 // presentCandidates has bit i set when detector i has something to read in the record.
-func (sc *scan) presentCandidates() (present uint16) {
+func (sc *scan) presentCandidates() (present uint64) {
 	for _, i := range keyedDetectors {
 		if detectors[i].present(sc) {
 			present |= 1 << i
@@ -353,7 +420,7 @@ func otelCandidate(sc *scan, c *candidate) bool {
 	}
 	ids(c, SourceOTel, &v[fOTelTrace], radixAuto, &v[fOTelSpan], radixAuto)
 	if v[fOTelFlags].set() {
-		c.setSampled(readSampled(&v[fOTelFlags]))
+		readFlags(&c.ctx, &v[fOTelFlags])
 	} else {
 		c.setSampled(readSampled(&v[fOTelSampled]))
 	}
@@ -436,5 +503,112 @@ func headerCandidate(c *candidate, src Source, v *value, parse func([]byte) (spa
 	if ctx, ok := parse(v.s); ok {
 		c.ctx, c.status = ctx, idOK
 	}
+	return true
+}
+
+// openTracingCandidate reads OpenTracing's basictracer headers as logged: ot-tracer-traceid
+// and -spanid are 64-bit ids in hex without leading zeros (strconv.FormatUint(id, 16)),
+// ot-tracer-sampled is true or false.
+func openTracingCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fOTTrace].set() {
+		return false
+	}
+	c.source, c.status = SourceOpenTracing, idInvalid
+	t, ok := looseHexTrace(v[fOTTrace], 1)
+	if !ok {
+		return true
+	}
+	c.ctx.trace, c.status = t, idOK
+	if v[fOTSpan].set() {
+		if sp, ok := looseHexSpan(v[fOTSpan], 1); ok {
+			c.ctx.span = sp
+		} else {
+			c.spanBad = true
+		}
+	}
+	c.setSampled(readSampled(&v[fOTSampled]))
+	return true
+}
+
+// appInsightsCandidate reads Azure Application Insights' operation_Id (the W3C trace id,
+// 32 hex) and operation_ParentId (the span id: 16 hex, or the legacy "|TRACE.SPAN.").
+// Anything else under these keys (the legacy hierarchical ids) is not a trace id and is
+// left alone, with no invalid count.
+func appInsightsCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	ov := v[fAIOperation]
+	if ov.kind != vkString {
+		return false
+	}
+	s := trimSpace(ov.s)
+	if len(s) != 32 || !allHex(s) {
+		return false
+	}
+	t, _ := parseHex128(s)
+	if t.isZero() {
+		return false
+	}
+	c.source, c.status, c.ctx.trace = SourceAppInsights, idOK, t
+	if pv := v[fAIParent]; pv.kind == vkString {
+		p := trimSpace(pv.s)
+		// Legacy Request-Id: |TRACE.SPAN.
+		if len(p) == 51 && p[0] == '|' && p[33] == '.' && p[50] == '.' && string(p[1:33]) == string(s) {
+			p = p[34:50]
+		}
+		if len(p) == 16 {
+			c.ctx.span, _ = parseHex64(p)
+			if !allHex(p) {
+				c.ctx.span = 0
+			}
+		}
+	}
+	return true
+}
+
+// plainCandidate reads plain "trace" and "span" keys, which go-zero writes (32-hex trace,
+// 16-hex span) and Jaeger's zap fields nest under "trace" (hex without leading zeros).
+// Words this plain name many other things (a stack trace, a duration), so only values
+// shaped as ids count, and others are not counted as invalid.
+func plainCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	tv := v[fPlainTrace]
+	if tv.kind != vkString {
+		return false
+	}
+	if ctx, src, ok := shapedTrace(trimSpace(tv.s)); ok {
+		c.ctx, c.source, c.status = ctx, src, idOK
+		if c.source == SourceNone {
+			c.source = SourcePlain
+		}
+	} else {
+		t, ok := looseHexTrace(tv, 13)
+		if !ok {
+			return false
+		}
+		c.source, c.status, c.ctx.trace = SourcePlain, idOK, t
+	}
+	if c.ctx.span == 0 {
+		if sp, ok := looseHexSpan(v[fPlainSpan], 13); ok {
+			c.ctx.span = sp
+		}
+	}
+	if c.ctx.sampled == triUnknown {
+		if v[fOTelFlags].set() {
+			readFlags(&c.ctx, &v[fOTelFlags])
+		} else {
+			c.setSampled(readSampled(&v[fOTelSampled]))
+		}
+	}
+	return true
+}
+
+// shapedCandidate reads a propagation header's value found under a key of another name.
+func shapedCandidate(sc *scan, c *candidate) bool {
+	ctx, src, ok := shapedValue(sc.vals[fShapedValue].s)
+	if !ok {
+		return false // the shape's cheap test passed, the value is something else
+	}
+	c.ctx, c.source, c.status = ctx, src, idOK
 	return true
 }

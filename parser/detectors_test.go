@@ -4,12 +4,20 @@ import "testing"
 
 // The detector table is consistent: each field of trace context is listed by one
 // detector, each key names one field, each trigger belongs to one detector and is among
-// its own fields (fGoogleTraceValue, found by its value, aside).
+// its own fields (fGoogleTraceValue and fShapedValue, found by their values, aside); a
+// text-only detector has a finder and a source and nothing else.
 func TestDetectorsTable(t *testing.T) {
 	owner := map[field]int{}
 	keyOf := map[string]field{}
 	triggers := map[field]int{}
+	byValue := func(f field) bool { return f == fGoogleTraceValue || f == fShapedValue }
 	for i, d := range detectors {
+		if d.trigger == fNone && d.present == nil {
+			if d.text == nil || d.source == SourceNone || d.read != nil || d.parse != nil || len(d.keys) > 0 {
+				t.Errorf("detector %d: a text-only detector needs text and source, and nothing else", i)
+			}
+			continue
+		}
 		if (d.trigger == fNone) == (d.present == nil) {
 			t.Errorf("detector %d: exactly one of trigger and present must be set", i)
 		}
@@ -22,7 +30,7 @@ func TestDetectorsTable(t *testing.T) {
 			}
 			triggers[d.trigger] = i
 		}
-		ownsTrigger := d.trigger == fNone || d.trigger == fGoogleTraceValue
+		ownsTrigger := d.trigger == fNone || byValue(d.trigger)
 		for _, fk := range d.keys {
 			if j, dup := owner[fk.f]; dup && j != i {
 				t.Errorf("field %d is listed by detectors %d and %d", fk.f, j, i)
@@ -47,7 +55,7 @@ func TestDetectorsTable(t *testing.T) {
 		}
 	}
 	for f := numMetaFields; f < numFields; f++ {
-		if _, ok := owner[f]; !ok && f != fGoogleTraceValue {
+		if _, ok := owner[f]; !ok && !byValue(f) {
 			t.Errorf("field %d belongs to no detector", f)
 		}
 	}

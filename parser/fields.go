@@ -1,5 +1,7 @@
 package parser
 
+import "bytes"
+
 // field is what a record key means to tracelink.
 type field uint8
 
@@ -135,7 +137,7 @@ func classifyAt(parent, key []byte, top, parentTop bool) field {
 	if fi, ok := keyTable.lookupJoined(nil, key); ok && !fi.textOnly && (top || !fi.meta) {
 		return fi.f
 	}
-	return fNone
+	return vocabField(key)
 }
 
 // classifyText is classify for a key found in a text line, where text-only keys count too.
@@ -146,7 +148,66 @@ func classifyText(key []byte) field {
 	if fi, ok := keyTable.lookupJoined(nil, key); ok {
 		return fi.f
 	}
-	return fNone
+	return vocabField(key)
+}
+
+// vocabSuffixes name a key's field by how the key ends, for keys no table lists: the
+// vocabulary tracers and loggers build their own names from (AWS-XRAY-TRACE-ID,
+// opencensusTraceId, dt.trace_id, trace.trace_id, request_Traceparent...). Keys that name
+// another span or trace (vocabOthers) are not ours, and keys prefixed by Datadog's name
+// hold its decimal ids.
+var vocabSuffixes = [...]struct {
+	suffix string
+	f      field
+}{
+	{"traceid", fOTelTrace}, {"trace_id", fOTelTrace}, {"trace-id", fOTelTrace},
+	{"spanid", fOTelSpan}, {"span_id", fOTelSpan}, {"span-id", fOTelSpan},
+	{"traceparent", fTraceparent},
+	{"tracesampled", fOTelSampled}, {"trace_sampled", fOTelSampled}, {"trace-sampled", fOTelSampled},
+	{"traceflags", fOTelFlags}, {"trace_flags", fOTelFlags}, {"trace-flags", fOTelFlags},
+}
+
+// vocabOthers are the words of keys whose ids belong to another span or trace: a parent,
+// a link, a previous or originating request, a child.
+var vocabOthers = [...]string{"parent", "link", "prev", "orig", "caus", "child", "follow", "next", "other", "remote"}
+
+// vocabField names a key that no table lists by its suffix (see vocabSuffixes).
+func vocabField(key []byte) field {
+	n := len(key)
+	if n < 8 || n > maxKeyLen {
+		return fNone
+	}
+	last := key[n-1] | 0x20
+	if last != 'd' && last != 't' && last != 's' {
+		return fNone // ...id, ...parent, ...flags / ...sampled: one compare for most keys
+	}
+	var buf [maxKeyLen]byte
+	k, _ := lowerInto(buf[:], key)
+	f := fNone
+	for _, v := range vocabSuffixes {
+		if len(k) > len(v.suffix) && string(k[len(k)-len(v.suffix):]) == v.suffix {
+			f = v.f
+			break
+		}
+	}
+	if f == fNone {
+		return fNone
+	}
+	for _, w := range vocabOthers {
+		if bytes.Contains(k, []byte(w)) {
+			return fNone
+		}
+	}
+	if bytes.HasPrefix(k, []byte("dd")) && (k[2] == '.' || k[2] == '_' || k[2] == '-' || k[2] == 't' || k[2] == 's') ||
+		bytes.HasPrefix(k, []byte("datadog")) {
+		switch f {
+		case fOTelTrace:
+			return fDDTrace
+		case fOTelSpan:
+			return fDDSpan
+		}
+	}
+	return f
 }
 
 // foldEq compares b, ignoring ASCII case, with lower (already lowercase, same length).

@@ -97,6 +97,10 @@ func FuzzHeaders(f *testing.F) {
 		parseSampled(b)
 		parseZonedTime(b)
 		findSleuth(b)
+		findCloudTraceToken(b)
+		findNRLinking(b)
+		shapedValue(b)
+		shapedTrace(b)
 		findBareTraceparent(b)
 		for _, r := range []radix{radixAuto, radixHex, radixDecimal, radixDatadog} {
 			parseTraceString(b, r)

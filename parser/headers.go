@@ -23,35 +23,50 @@ type spanCtx struct {
 	trace   traceID
 	span    uint64
 	sampled tri
+	// xflags are the W3C trace-flags bits other than sampled (bit 0), as the tracer wrote
+	// them (01 sampled, 02 random, ...): a backend that takes the flags byte gets it whole.
+	xflags uint8
 }
 
-// parseTraceparent reads a W3C traceparent: VERSION-TRACEID-PARENTID-FLAGS.
+// flagsByte is the W3C trace-flags byte: the sampled bit and the other bits as written.
+func (c *spanCtx) flagsByte() uint8 {
+	if c.sampled == triTrue {
+		return c.xflags | 1
+	}
+	return c.xflags &^ 1
+}
+
+// parseTraceparent reads a W3C traceparent: VERSION-TRACEID-PARENTID-FLAGS
+// (https://www.w3.org/TR/trace-context/#traceparent-header-field-values). Every field is
+// lowercase hex (3.2.2: "HEXDIGLC"; a receiver ignores a header that breaks this); version
+// ff is invalid; version 00 ends at the flags (55 bytes), a later version may continue only
+// after a '-' (3.2.4); an all-zero trace or parent id is invalid; the flags are a bit field
+// whose bit 0 is sampled (3.2.2.5).
 func parseTraceparent(s []byte) (spanCtx, bool) {
 	s = bytes.TrimSpace(s)
 	if len(s) < 55 || s[2] != '-' || s[35] != '-' || s[52] != '-' {
 		return spanCtx{}, false
 	}
-	ver, ok := parseHex64(s[0:2])
-	if !ok || ver == 0xff {
+	if !lowerHex(s[0:2]) || !lowerHex(s[3:35]) || !lowerHex(s[36:52]) || !lowerHex(s[53:55]) {
 		return spanCtx{}, false
 	}
-	// Version 00 has exactly four fields; later versions may append "-..." fields.
+	ver := hexTable[s[0]]<<4 | hexTable[s[1]]
+	if ver == 0xff {
+		return spanCtx{}, false
+	}
 	if ver == 0 && len(s) != 55 {
 		return spanCtx{}, false
 	}
 	if len(s) > 55 && s[55] != '-' {
 		return spanCtx{}, false
 	}
-	t, ok1 := parseHex128(s[3:35])
-	sp, ok2 := parseHex64(s[36:52])
-	fl, ok3 := parseHex64(s[53:55])
-	if !ok1 || !ok2 || !ok3 {
-		return spanCtx{}, false
-	}
+	t, _ := parseHex128(s[3:35])
+	sp, _ := parseHex64(s[36:52])
+	fl := hexTable[s[53]]<<4 | hexTable[s[54]]
 	if t.isZero() || sp == 0 {
 		return spanCtx{}, false
 	}
-	return spanCtx{trace: t, span: sp, sampled: triOf(fl&1 == 1)}, true
+	return spanCtx{trace: t, span: sp, sampled: triOf(fl&1 == 1), xflags: fl &^ 1}, true
 }
 
 // parseB3Single reads "b3: TRACEID-SPANID[-SAMPLING[-PARENTSPANID]]" (or just SAMPLING, which

@@ -186,6 +186,25 @@ func allDigits(s []byte) bool {
 	return true
 }
 
+// lowerHex reports whether s is non-empty and only lowercase hex digits (W3C's HEXDIGLC).
+func lowerHex(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for ; len(s) >= 8; s = s[8:] {
+		x := binary.LittleEndian.Uint64(s)
+		if swar.Between(x, '0'-1, '9'+1)|swar.Between(x, 'a'-1, 'f'+1) != swar.High {
+			return false
+		}
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func allHex(s []byte) bool {
 	if len(s) == 0 {
 		return false

@@ -209,19 +209,15 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		if !isIDField(f) {
 			return skipJSONValue(s)
 		}
-		inner := skipWS(s[1:])
-		if len(inner) > 0 && inner[0] == '"' {
-			v, _, ok := sc.readJSONScalar(inner)
-			if ok {
-				sc.keep(f, v)
-			}
-		}
+		sc.keepJSONArray(f, s)
 		return skipJSONValue(s)
 	}
 	if f == fNone && s[0] == '"' {
 		raw, rest, esc, ok := jsonString(s)
-		if ok && !esc && looksLikeTraceResource(raw) {
-			sc.keep(fGoogleTraceValue, value{kind: vkString, s: raw})
+		if ok && !esc {
+			if g := shapeField(raw); g != fNone {
+				sc.keep(g, value{kind: vkString, s: raw})
+			}
 		}
 		return rest, ok
 	}
@@ -235,6 +231,41 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 		sc.vals[f] = value{}
 	}
 	return rest, ok
+}
+
+// keepJSONArray keeps the string of a header dump's one-element array under f
+// ({"traceparent": ["00-..."]}). Two strings or more are a header sent twice: the value is
+// kept as vkMulti, which never links (W3C trace-context's test suite,
+// test_traceparent_duplicated: a receiver given two traceparent headers starts a new trace).
+func (sc *scan) keepJSONArray(f field, s []byte) {
+	inner := skipWS(s[1:])
+	var first value
+	n := 0
+	for len(inner) > 0 && inner[0] != ']' && n < 2 {
+		if inner[0] == '"' {
+			if n == 0 {
+				v, _, ok := sc.readJSONScalar(inner)
+				if !ok {
+					return
+				}
+				first = v
+			}
+			n++
+		}
+		var ok bool
+		if inner, ok = skipJSONValue(inner); !ok {
+			return
+		}
+		if inner = skipWS(inner); len(inner) > 0 && inner[0] == ',' {
+			inner = skipWS(inner[1:])
+		}
+	}
+	switch n {
+	case 1:
+		sc.keep(f, first)
+	case 2:
+		sc.keep(f, value{kind: vkMulti})
+	}
 }
 
 // singleJSONElement reports whether the JSON array at the start of s holds exactly one element.

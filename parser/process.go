@@ -73,14 +73,20 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 				invalid = true
 			}
 			if win.status != idOK {
-				if c, ok := findSleuth(msg); ok {
-					*win = candidate{ctx: c, source: SourceSleuth, status: idOK}
-				} else if c, ok, seen := findBareTraceparent(msg); ok {
-					*win = candidate{ctx: c, source: SourceTraceparent, status: idOK}
-				} else if seen {
-					invalid = true
+				c, seen := findText(msg)
+				if c.status == idOK {
+					*win = c
 				}
+				invalid = invalid || seen && c.status != idOK
 			}
+		}
+		if win.status != idOK && sc.msgJSON && len(sc.msgTail) > 0 {
+			// Text after the app's JSON object (New Relic's NR-LINKING decoration).
+			c, seen := findText(sc.msgTail)
+			if c.status == idOK {
+				*win = c
+			}
+			invalid = invalid || seen && c.status != idOK
 		}
 	}
 	res.Invalid = invalid
@@ -115,6 +121,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 	res.Link = Link{
 		TraceHi: win.ctx.trace.hi, TraceLo: win.ctx.trace.lo, Span: win.ctx.span,
 		Sampled: win.ctx.sampled == triTrue, SampledKnown: win.ctx.sampled != triUnknown,
+		Flags: win.ctx.flagsByte(),
 	}
 	if pl.level != lvNone {
 		res.Link.Severity, res.Link.SeverityText = otelSeverityNumber[pl.level], pl.level.name(FormatOTel)
@@ -229,8 +236,10 @@ func (sc *scan) eventTime(msg []byte, fromGrok bool) (EventTime, bool) {
 func (sc *scan) scanMessageJSON(msg []byte) {
 	before := sc.set
 	kt, ks, kS := sc.keyTrace, sc.keySpan, sc.keySampled
-	_, sc.msgJSON = sc.walkJSONObject(msg, 0)
+	var rest []byte
+	rest, sc.msgJSON = sc.walkJSONObject(msg, 0)
 	if sc.msgJSON {
+		sc.msgTail = trimSpace(rest)
 		return
 	}
 	for m := sc.set &^ before; m != 0; m &= m - 1 {

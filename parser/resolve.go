@@ -21,6 +21,10 @@ func readTrace(v *value, r radix) (traceID, idStatus) {
 		if allZeros(s) {
 			return traceID{}, idAbsent // "0" and all-zero ids mean "no trace"
 		}
+		if s[0] == '-' {
+			u, ok := signedID(s, r)
+			return traceID{lo: u}, okStatus(ok)
+		}
 		t, ok := parseTraceString(s, r)
 		if !ok {
 			return traceID{}, idInvalid
@@ -29,9 +33,16 @@ func readTrace(v *value, r radix) (traceID, idStatus) {
 			return t, idAbsent
 		}
 		return t, idOK
+	case vkNeg:
+		u, ok := signedValue(v.u, r)
+		return traceID{lo: u}, okStatus(ok)
 	case vkUint, vkNumber, vkFloat:
 		if r == radixHex {
 			return traceID{}, idInvalid
+		}
+		if v.kind == vkNumber && len(v.s) > 0 && v.s[0] == '-' {
+			u, ok := signedID(v.s, r)
+			return traceID{lo: u}, okStatus(ok)
 		}
 		u, st := readNumber(v)
 		if st == idOK && r == radixAuto && u < autoDecimalMin {
@@ -52,6 +63,10 @@ func readSpan(v *value, r radix) (uint64, idStatus) {
 		if allZeros(s) {
 			return 0, idAbsent
 		}
+		if s[0] == '-' {
+			u, ok := signedID(s, r)
+			return u, okStatus(ok)
+		}
 		u, ok := parseSpanString(s, r)
 		if !ok {
 			return 0, idInvalid
@@ -60,9 +75,14 @@ func readSpan(v *value, r radix) (uint64, idStatus) {
 			return 0, idAbsent
 		}
 		return u, idOK
+	case vkNeg:
+		return signedStatus(signedValue(v.u, r))
 	case vkUint, vkNumber, vkFloat:
 		if r == radixHex {
 			return 0, idInvalid
+		}
+		if v.kind == vkNumber && len(v.s) > 0 && v.s[0] == '-' {
+			return signedStatus(signedID(v.s, r))
 		}
 		u, st := readNumber(v)
 		if st == idOK && r == radixAuto && u < autoDecimalMin {
@@ -99,6 +119,40 @@ func readGoogleSpan(v *value) (uint64, idStatus) {
 	}
 	return u, idOK
 }
+
+// signedID reads a negative decimal id as the unsigned 64-bit id whose two's complement it
+// is. Datadog's Node.js and Go tracers accept signed 64-bit ids, and dd-trace-js may write
+// them so (https://docs.datadoghq.com/tracing/guide/span_and_trace_id_format/, "Node.js:
+// signed or unsigned"). Only where ids are Datadog's decimals (radixDecimal, radixDatadog),
+// and only for the int64 values a random id with its top bit set gives: at least 16 digits
+// (a short negative number is a counter or an error code, never an id).
+func signedID(s []byte, r radix) (uint64, bool) {
+	if r != radixDecimal && r != radixDatadog || len(s) < 17 || len(s) > 20 || s[0] != '-' {
+		return 0, false
+	}
+	m, ok := parseDec64(s[1:])
+	if !ok || m > 1<<63 {
+		return 0, false
+	}
+	return signedValue(-m, r)
+}
+
+// signedValue checks a negative int64 id (two's complement in u) as signedID does.
+func signedValue(u uint64, r radix) (uint64, bool) {
+	if r != radixDecimal && r != radixDatadog || -u < 1e15 || u == 0 {
+		return 0, false
+	}
+	return u, true
+}
+
+func okStatus(ok bool) idStatus {
+	if ok {
+		return idOK
+	}
+	return idInvalid
+}
+
+func signedStatus(u uint64, ok bool) (uint64, idStatus) { return u, okStatus(ok) }
 
 // allZeros reports whether s is empty or only '0' characters.
 func allZeros(s []byte) bool {
@@ -154,6 +208,42 @@ func readSampled(v *value) tri {
 	return triUnknown
 }
 
+// readFlags reads a W3C trace-flags value into c: a bit field wherever it is written
+// (https://www.w3.org/TR/trace-context/#trace-flags: bit 0 is sampled, the others are
+// kept as written), as a number (OTLP/JSON's "flags": 3, msgpack integers), as one or two
+// hex digits ("01", "03") or a decimal number's digits, else as a sampled word (true/false).
+func readFlags(c *spanCtx, v *value) {
+	var fl uint64
+	switch v.kind {
+	case vkUint:
+		fl = v.u
+	case vkNumber, vkString:
+		s := trimSpace(v.s)
+		var ok bool
+		switch {
+		case v.kind == vkString && len(s) >= 1 && len(s) <= 2:
+			fl, ok = parseHex64(s)
+		case len(s) >= 1 && len(s) <= 3:
+			fl, ok = parseDec64(s)
+		}
+		if !ok {
+			if t := parseSampled(s); t != triUnknown {
+				c.sampled = t
+			}
+			return
+		}
+	case vkBool:
+		c.sampled = triOf(v.b)
+		return
+	default:
+		return
+	}
+	if fl > 0xff {
+		return
+	}
+	c.sampled, c.xflags = triOf(fl&1 == 1), uint8(fl)&^1
+}
+
 // candidate is one source's reading of the record.
 type candidate struct {
 	ctx     spanCtx
@@ -178,7 +268,15 @@ func ids(c *candidate, src Source, tv *value, tr radix, sv *value, sr radix) {
 	c.source = src
 	var tpSpan uint64
 	if tp, ok := traceparentValue(tv); ok {
-		c.ctx.trace, c.status, c.ctx.sampled, tpSpan = tp.trace, idOK, tp.sampled, tp.span
+		c.ctx.trace, c.status, c.ctx.sampled, c.ctx.xflags, tpSpan = tp.trace, idOK, tp.sampled, tp.xflags, tp.span
+	} else if tv.kind == vkString && len(tv.s) >= 31 && len(tv.s) != 32 && len(tv.s) < 55 {
+		// A whole header under a trace-id key (Lambda's "XRAY TraceId: 1-...").
+		if sh, shSrc, ok := shapedTrace(trimSpace(tv.s)); ok {
+			c.ctx, c.status, tpSpan, c.source = sh, idOK, sh.span, shSrc
+			c.ctx.span = 0
+		} else {
+			c.ctx.trace, c.status = readTrace(tv, tr)
+		}
 	} else {
 		c.ctx.trace, c.status = readTrace(tv, tr)
 	}
@@ -204,7 +302,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 	found := -1
 	c := &sc.cand // in the scan, not on the stack: the detectors are called through the table
 	for p := present; p != 0; p &= p - 1 {
-		i := bits.TrailingZeros16(p)
+		i := bits.TrailingZeros64(p)
 		if !sc.candidate(i, c) {
 			continue
 		}
@@ -232,7 +330,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 		return invalid
 	}
 	for p := others; p != 0; p &= p - 1 {
-		if !sc.candidate(bits.TrailingZeros16(p), c) || c.status != idOK {
+		if !sc.candidate(bits.TrailingZeros64(p), c) || c.status != idOK {
 			continue
 		}
 		if c.ctx.trace != win.ctx.trace {
@@ -247,7 +345,7 @@ func (sc *scan) resolve(win *candidate) (invalid bool) {
 			win.ctx.span = c.ctx.span
 		}
 		if win.ctx.sampled == triUnknown {
-			win.ctx.sampled = c.ctx.sampled
+			win.ctx.sampled, win.ctx.xflags = c.ctx.sampled, c.ctx.xflags
 		}
 	}
 	return invalid
@@ -263,7 +361,11 @@ func (sc *scan) outputCandidate(c *candidate) bool {
 	be := sc.cfg.be
 	c.source = be.source
 	be.readOwn(c, tv, &sc.outVals[outSpan])
-	c.ctx.sampled = readSampled(&sc.outVals[outSampled])
+	if be.flags {
+		readFlags(&c.ctx, &sc.outVals[outSampled])
+	} else {
+		c.ctx.sampled = readSampled(&sc.outVals[outSampled])
+	}
 	if c.ctx.sampled == triUnknown && be.sampledAlso != fNone {
 		c.ctx.sampled = readSampled(&sc.vals[be.sampledAlso])
 	}

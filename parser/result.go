@@ -34,6 +34,9 @@ type Link struct {
 	Span uint64
 	// Sampled is the trace's sampled flag; meaningful only when SampledKnown.
 	Sampled, SampledKnown bool
+	// Flags is the W3C trace-flags byte as the tracer wrote it (bit 0 is Sampled; 0x02 is
+	// "random"); meaningful only when SampledKnown.
+	Flags uint8
 	// Severity is the OpenTelemetry SeverityNumber of the record's level (1-24); 0 when
 	// no level was found or Severity is off.
 	Severity uint8

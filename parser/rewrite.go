@@ -68,7 +68,7 @@ func (p *Processor) appendOut(dst []byte, i int, pl *plan, sc *scan) []byte {
 	case outSpan:
 		return c.be.appendSpan(dst, ctx.span)
 	case outSampled:
-		return c.be.appendSampled(dst, ctx.sampled)
+		return c.be.appendSampled(dst, ctx)
 	case outSeverity:
 		return msgp.AppendString(dst, pl.level.name(c.format))
 	case outSourceLoc:

@@ -17,7 +17,8 @@ const (
 	vkNone   valKind = iota
 	vkString         // s holds the text (unescaped)
 	vkUint           // u holds a non-negative integer
-	vkNeg            // a negative integer (never a valid id)
+	vkNeg            // a negative integer; u holds its two's complement (a signed Datadog id)
+	vkMulti          // several values where one is expected (a header sent twice): never an id
 	vkFloat          // f holds a float
 	vkNumber         // s holds a JSON number literal
 	vkBool           // b holds the flag
@@ -61,8 +62,9 @@ type scan struct {
 	// the message field (log/message/msg or Message_Key) at the top level
 	msg     value
 	msgKey  []byte
-	msgRank int  // lower is better; 0 = Message_Key match
-	msgJSON bool // the message held a JSON object that was scanned
+	msgRank int    // lower is better; 0 = Message_Key match
+	msgJSON bool   // the message held a JSON object that was scanned
+	msgTail []byte // text after that object (New Relic appends its NR-LINKING there)
 	// bit i: output key i already exists at the top level (it is rewritten in place)
 	present     uint16
 	memo        keyMemo // what the top-level keys mean
@@ -95,7 +97,7 @@ func (sc *scan) reset(cfg *config) {
 	if sc.keyTrace.kind|sc.keySpan.kind|sc.keySampled.kind != vkNone {
 		sc.keyTrace, sc.keySpan, sc.keySampled = value{}, value{}, value{}
 	}
-	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON = value{}, nil, 1<<30, false
+	sc.msg, sc.msgKey, sc.msgRank, sc.msgJSON, sc.msgTail = value{}, nil, 1<<30, false, nil
 	if sc.present != 0 { // outVals are only read from keys that set a present bit
 		sc.outVals = [3]value{}
 		sc.present = 0
@@ -372,8 +374,8 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error)
 func (sc *scan) onScalarEntry(b []byte, f field) ([]byte, error) {
 	if f == fNone {
 		if s, rest, ok := readStr(b); ok {
-			if looksLikeTraceResource(s) {
-				sc.keep(fGoogleTraceValue, value{kind: vkString, s: s})
+			if g := shapeField(s); g != fNone {
+				sc.keep(g, value{kind: vkString, s: s})
 			}
 			return rest, nil
 		}
@@ -383,24 +385,34 @@ func (sc *scan) onScalarEntry(b []byte, f field) ([]byte, error) {
 		return skipValue(b)
 	}
 	if msgp.NextType(b) == msgp.ArrayType {
-		// Header dumps: {"Traceparent": ["00-..."]}: the first string counts.
+		// Header dumps: {"Traceparent": ["00-..."]}: the one string counts; two or more are
+		// a header sent twice, which never links (see keepJSONArray).
 		n, rest, err := msgp.ReadArrayHeaderBytes(b)
 		if err != nil {
 			return rest, err
 		}
+		var first value
+		strs := 0
 		for j := uint32(0); j < n; j++ {
-			if j == 0 && msgp.NextType(rest) == msgp.StrType {
-				var v value
-				v, rest, err = readMsgpackScalar(rest)
-				if err != nil {
-					return rest, err
+			if msgp.NextType(rest) == msgp.StrType {
+				if strs == 0 {
+					if first, rest, err = readMsgpackScalar(rest); err != nil {
+						return rest, err
+					}
+					strs++
+					continue
 				}
-				sc.keep(f, v)
-				continue
+				strs++
 			}
 			if rest, err = skipValue(rest); err != nil {
 				return rest, err
 			}
+		}
+		switch {
+		case strs == 1:
+			sc.keep(f, first)
+		case strs > 1:
+			sc.keep(f, value{kind: vkMulti})
 		}
 		return rest, nil
 	}
@@ -486,7 +498,7 @@ func readMsgpackScalar(b []byte) (value, []byte, error) {
 		if i >= 0 {
 			v.kind, v.u = vkUint, uint64(i)
 		} else {
-			v.kind = vkNeg
+			v.kind, v.u = vkNeg, uint64(i)
 		}
 	case msgp.Float64Type:
 		var f float64

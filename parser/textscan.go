@@ -96,6 +96,15 @@ func (sc *scan) scanText(s []byte) {
 			val = s[k : len(s)-len(v)+end] // Root=1-...;Parent=...;Sampled=1
 			f = fXRay
 		}
+		if f == fTraceparent && end < len(v) && v[end] == ',' {
+			// "traceparent: A, B": a header sent twice, folded into a list (RFC 9110 5.3),
+			// which W3C trace-context treats as invalid: keep it so, it never links.
+			if next := skipWS(v[end+1:]); len(next) >= 55 && next[2] == '-' && next[35] == '-' {
+				sc.keep(f, value{kind: vkMulti})
+				i = len(s) - len(v) + end - 1
+				continue
+			}
+		}
 		switch f {
 		case fLevel:
 			if !sc.textLevel.set() {
@@ -124,20 +133,20 @@ func nextSep(s []byte, i int) int {
 // findSleuth looks for Spring Sleuth's "[app,TRACE,SPAN]" or "[app,TRACE,SPAN,exportable]",
 // and for Spring Boot's correlation id (3.2 and later, Micrometer Tracing): "[TRACE-SPAN]",
 // or "[TRACE|SPAN]" in newer versions. TRACE is 16 or 32 hex, SPAN 16 hex.
-func findSleuth(s []byte) (spanCtx, bool) {
+func findSleuth(s []byte) (spanCtx, bool, bool) {
 	for {
 		i := bytes.IndexByte(s, '[')
 		if i < 0 {
-			return spanCtx{}, false
+			return spanCtx{}, false, false
 		}
 		s = s[i+1:]
 		e := bytes.IndexByte(s, ']')
 		if e < 0 {
-			return spanCtx{}, false
+			return spanCtx{}, false, false
 		}
 		inner := s[:e]
 		if c, ok := parseCorrelationID(inner); ok {
-			return c, true
+			return c, true, true
 		}
 		var parts [4][]byte
 		if n, ok := splitFields(inner, ',', parts[:]); ok && (n == 3 || n == 4) {
@@ -145,7 +154,7 @@ func findSleuth(s []byte) (spanCtx, bool) {
 				if n == 4 {
 					c.sampled = parseSampled(bytes.TrimSpace(parts[3]))
 				}
-				return c, true
+				return c, true, true
 			}
 		}
 	}
@@ -170,30 +179,6 @@ func parseHexPair(tr, sp []byte) (spanCtx, bool) {
 		return spanCtx{}, false
 	}
 	return spanCtx{trace: t, span: span}, true
-}
-
-// findBareTraceparent looks for "VV-<32 hex>-<16 hex>-<2 hex>" standing alone in text.
-func findBareTraceparent(s []byte) (spanCtx, bool, bool) {
-	sawCandidate := false
-	for i := 0; i+55 <= len(s); i++ {
-		if s[i+2] != '-' || s[i+35] != '-' || s[i+52] != '-' {
-			continue
-		}
-		if i > 0 && isKeyChar(s[i-1]) && s[i-1] != '-' {
-			continue
-		}
-		if i+55 < len(s) && (isHexByte(s[i+55]) || s[i+55] == '-') {
-			continue
-		}
-		if !allHex(s[i:i+2]) || !allHex(s[i+3:i+35]) || !allHex(s[i+36:i+52]) || !allHex(s[i+53:i+55]) {
-			continue
-		}
-		sawCandidate = true
-		if c, ok := parseTraceparent(s[i : i+55]); ok {
-			return c, true, true
-		}
-	}
-	return spanCtx{}, false, sawCandidate
 }
 
 func isHexByte(c byte) bool {
