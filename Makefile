@@ -66,18 +66,21 @@ else
 	@FLUENT_BIT_BIN=$(FOUND_FLUENT_BIT) sh examples/local/try.sh
 endif
 
-## test: go vet, every unit test under the race detector (the ABI harness included), then
-## the integration tests in the real Fluent Bit; without one they skip, and the last lines
-## say how many and how to run them
+## test: go vet, every unit test under the race detector (the ABI harness included), the
+## offline test of the manifests and Helm values (deploy/, its own module), then the
+## integration tests in the real Fluent Bit; without one they skip, and the last lines say
+## how many and how to run them
 test:
 ifneq ($(CGO_ON),1)
 	@echo "NOTE: cgo is off (no C compiler found): running without -race; the plugin package"
 	@echo "      is not built and the ABI harness and real-host tests skip. Install gcc for the full run."
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 else
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 $(UNIT)
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 ./...
 	@mkdir -p $(BUILD)
 	@rm -f $(BUILD)/e2e.rc
 	@{ FLUENT_BIT_BIN=$(FOUND_FLUENT_BIT) $(MAKE) --no-print-directory e2e; echo $$? > $(BUILD)/e2e.rc; } 2>&1 | tee $(BUILD)/e2e.log
