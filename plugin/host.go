@@ -182,7 +182,9 @@ func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlou
 		if m := newHostMetrics(api, ins, name); m != nil {
 			opts = append(opts, tlout.WithMetrics(m))
 		}
-		opts = append(opts, tlout.WithInProcess(findInput))
+		if caps.InProcess {
+			opts = append(opts, tlout.WithInProcess(findInput))
+		}
 		return opts
 	}
 }

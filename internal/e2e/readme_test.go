@@ -106,7 +106,7 @@ func TestReadmeSnippets(t *testing.T) {
     Require_ack_response  true
 `, map[string]string{"dir": dir, "sink": strconv.Itoa(sink.Port()), "snippet": snippet}))
 			fb := fbtest.Start(t, conf, fbtest.Options{Env: []string{"TMPDIR=" + dir, "GOOGLE_CLOUD_PROJECT=demo-project"}, NoWait: true})
-			if !fb.WaitLog("[engine] Shutdown Grace Period", 20*time.Second) {
+			if !fb.WaitLog("[sp] stream processor started", 20*time.Second) {
 				t.Fatalf("the snippet does not start in Fluent Bit:\n%s\nlog:\n%s", snippet, fb.Log())
 			}
 			r := sink.WaitAll(n, 30*time.Second)

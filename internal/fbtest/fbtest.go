@@ -158,7 +158,7 @@ func (p *Process) start(opts Options) {
 	if opts.NoWait {
 		return
 	}
-	if !p.WaitLog("[engine] Shutdown Grace Period", 20*time.Second) {
+	if !p.WaitLog(startedLine, 20*time.Second) {
 		p.Kill()
 		p.tb.Fatalf("Fluent Bit did not start within 20s; its log:\n%s", p.Log())
 	}
