@@ -100,4 +100,3 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	}
 	return exitOK
 }
-
