@@ -28,6 +28,7 @@ const (
 	SourceOpenTracing        // OpenTracing's ot-tracer-traceid / -spanid / -sampled headers
 	SourcePlain              // plain "trace" / "span" keys (go-zero, Jaeger's zap fields)
 	SourceAppInsights        // Azure Application Insights' operation_Id / operation_ParentId
+	SourceInstana            // Instana's X-INSTANA-T / -S / -L headers
 	NumSources               // the number of Source values, for per-source counters
 )
 
@@ -50,6 +51,7 @@ var sourceNames = [NumSources]string{
 	SourceOpenTracing: "opentracing",
 	SourcePlain:       "plain",
 	SourceAppInsights: "appinsights",
+	SourceInstana:     "instana",
 }
 
 // String returns the short lowercase name used in logs and summaries.
@@ -105,6 +107,10 @@ const (
 	fOTTrace
 	fOTSpan
 	fOTSampled
+	// Instana's headers (hex ids, leading zeros optional).
+	fInstanaTrace
+	fInstanaSpan
+	fInstanaLevel
 	// Plain "trace" and "span" keys: only id-shaped hex values count.
 	fPlainTrace
 	fPlainSpan
@@ -162,7 +168,8 @@ var detectors = [...]detector{
 		{f: fGoogleSampled, keys: []string{"logging.googleapis.com/tracesampled", "logging.googleapis.com/trace_sampled"}},
 	}},
 	{trigger: fDDTrace, read: datadogCandidate, keys: []fieldKeys{
-		{f: fDDTrace, keys: []string{"dd.trace_id", "dd_trace_id"}},
+		// trace_id.datadog: Kong's log serializer (the trace id in each propagation format).
+		{f: fDDTrace, keys: []string{"dd.trace_id", "dd_trace_id", "trace_id.datadog"}},
 		{f: fDDSpan, keys: []string{"dd.span_id", "dd_span_id"}},
 		{f: fDDTid, keys: []string{"_dd.p.tid", "dd.p.tid"}},
 		{f: fDDService, keys: []string{"dd.service", "dd_service", "dd.service.name"}},
@@ -171,8 +178,11 @@ var detectors = [...]detector{
 	}},
 	{trigger: fOTelTrace, read: otelCandidate, keys: []fieldKeys{
 		// "@tr"/"@sp": Serilog compact JSON.
-		{f: fOTelTrace, keys: []string{"trace_id", "traceid", "oteltraceid", "otel.trace_id", "@tr"}},
-		{f: fOTelSpan, keys: []string{"span_id", "spanid", "otelspanid", "otel.span_id", "@sp"}},
+		// trace_id.w3c/.b3/.ot/.jaeger/.gcp: Kong's log serializer.
+		{f: fOTelTrace, keys: []string{"trace_id", "traceid", "oteltraceid", "otel.trace_id", "@tr",
+			"trace_id.w3c", "trace_id.b3", "trace_id.ot", "trace_id.jaeger", "trace_id.gcp"}},
+		// segmentid: the X-Ray segment (span) id of Lambda's REPORT line.
+		{f: fOTelSpan, keys: []string{"span_id", "spanid", "otelspanid", "otel.span_id", "@sp", "segmentid", "segment_id"}},
 		// "flags": OTLP/JSON log records' W3C trace flags.
 		{f: fOTelFlags, keys: []string{"trace_flags", "traceflags", "otel.trace_flags", "flags"}},
 		// "sampled": Quarkus MDC (traceId, spanId, sampled).
@@ -198,7 +208,7 @@ var detectors = [...]detector{
 	{trigger: fXRay, source: SourceXRay, parse: parseXRay, keys: []fieldKeys{
 		// xray_trace_id: AWS Lambda Powertools (a bare "1-..." trace id);
 		// _x_amzn_trace_id: the Lambda environment variable.
-		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id", "aws-xray-trace-id"}, header: true},
+		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id", "aws-xray-trace-id", "trace_id.aws"}, header: true},
 		{f: fXRayRoot, keys: []string{"root"}, header: true, textOnly: true},
 	}},
 	{trigger: fJaeger, source: SourceJaeger, parse: parseJaeger, keys: []fieldKeys{
@@ -220,6 +230,11 @@ var detectors = [...]detector{
 		{f: fOTTrace, keys: []string{"ot-tracer-traceid", "ot_tracer_traceid"}},
 		{f: fOTSpan, keys: []string{"ot-tracer-spanid", "ot_tracer_spanid"}},
 		{f: fOTSampled, keys: []string{"ot-tracer-sampled", "ot_tracer_sampled"}},
+	}},
+	{trigger: fInstanaTrace, read: instanaCandidate, keys: []fieldKeys{
+		{f: fInstanaTrace, keys: []string{"x-instana-t"}},
+		{f: fInstanaSpan, keys: []string{"x-instana-s"}},
+		{f: fInstanaLevel, keys: []string{"x-instana-l"}, header: true},
 	}},
 	{trigger: fAIOperation, read: appInsightsCandidate, keys: []fieldKeys{
 		{f: fAIOperation, keys: []string{"operation_id", "operation.id", "ai.operation.id"}},
@@ -576,7 +591,14 @@ func plainCandidate(sc *scan, c *candidate) bool {
 	if tv.kind != vkString {
 		return false
 	}
-	if ctx, src, ok := shapedTrace(trimSpace(tv.s)); ok {
+	if s := trimSpace(tv.s); looksLikeTraceResource(s) {
+		// A trace resource name under "trace" (a Google logger's field renamed).
+		t, project, ok := parseGoogleTrace(s)
+		if !ok {
+			return false
+		}
+		c.ctx.trace, c.project, c.source, c.status = t, project, SourceGoogle, idOK
+	} else if ctx, src, ok := shapedTrace(s); ok {
 		c.ctx, c.source, c.status = ctx, src, idOK
 		if c.source == SourceNone {
 			c.source = SourcePlain
@@ -610,5 +632,37 @@ func shapedCandidate(sc *scan, c *candidate) bool {
 		return false // the shape's cheap test passed, the value is something else
 	}
 	c.ctx, c.source, c.status = ctx, src, idOK
+	return true
+}
+
+// instanaCandidate reads Instana's headers as logged: X-INSTANA-T (a trace id of up to 32
+// hex digits), X-INSTANA-S (the span id, up to 16) and X-INSTANA-L (the level: "0"
+// suppresses the trace, "1" records it, possibly followed by ",correlationType=...").
+func instanaCandidate(sc *scan, c *candidate) bool {
+	v := &sc.vals
+	if !v[fInstanaTrace].set() {
+		return false
+	}
+	c.source, c.status = SourceInstana, idInvalid
+	t, ok := looseHexTrace(v[fInstanaTrace], 1)
+	if !ok {
+		return true
+	}
+	c.ctx.trace, c.status = t, idOK
+	if v[fInstanaSpan].set() {
+		if sp, ok := looseHexSpan(v[fInstanaSpan], 1); ok {
+			c.ctx.span = sp
+		} else {
+			c.spanBad = true
+		}
+	}
+	if l := v[fInstanaLevel]; l.kind == vkString && len(l.s) > 0 {
+		switch l.s[0] {
+		case '1':
+			c.ctx.sampled = triTrue
+		case '0':
+			c.ctx.sampled = triFalse
+		}
+	}
 	return true
 }

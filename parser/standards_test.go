@@ -114,6 +114,7 @@ func TestB3XRayJaegerEdges(t *testing.T) {
 		{name: "b3 single, deny only", ref: b3 + "single-header (sampling state only)", line: "b3: 0"},
 		{name: "b3 single, 20-hex trace", ref: b3 + "traceid", line: "b3: 48485a3953bb612448485-a2fb4a1d1a96d312-1"},
 		{name: "b3 multi, legacy true", ref: b3 + "sampling-state (true/false accepted from old clients)", line: "X-B3-TraceId: " + tpTrace + ", X-B3-SpanId: " + tpSpan + ", X-B3-Sampled: true", trace: tpTrace, span: tpSpan, sampled: true},
+		{name: "b3 multi after an unknown key and ':'", ref: b3 + "multiple-headers", line: "2024-05-01T12:00:00.200Z DEBUG zipkin headers: X-B3-TraceId: 48485a3953bb6124, X-B3-SpanId: a2fb4a1d1a96d312, X-B3-Flags: 1", trace: "000000000000000048485a3953bb6124", span: "a2fb4a1d1a96d312", sampled: true},
 		{name: "b3 multi, flags 1 is debug", ref: b3 + "debug-flag", line: "X-B3-TraceId: " + tpTrace + ", X-B3-SpanId: " + tpSpan + ", X-B3-Flags: 1", trace: tpTrace, span: tpSpan, sampled: true},
 		{name: "xray, Self and Lineage fields", ref: xray, line: "X-Amzn-Trace-Id: Self=1-67891234-12456789abcdef012345678;Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1;Lineage=a87bd80c:1|68fd508a:5", trace: "5759e988bd862e3fe1be46a994272793", span: "53995c3f42cd8ad8", sampled: true, source: SourceXRay},
 		{name: "xray, sampling deferred", ref: xray + " (Sampled=?)", line: "X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?", trace: "5759e988bd862e3fe1be46a994272793"},

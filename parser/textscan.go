@@ -64,7 +64,18 @@ func (sc *scan) scanText(s []byte) {
 			continue // no key of ours starts with a digit ("10:07:08" is a time)
 		}
 		f := sc.textMemo.lookup(s[k:j], classifyTextKey).field()
-		if f == fNone || f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
+		if f == fNone {
+			if c == '=' && i+1 < len(s) && isHexByte(s[i+1]) {
+				// key=VALUE under a key that is not ours: a Jaeger context counts by its shape.
+				v := s[i+1:]
+				if end := valueEnd(v, true); looksJaeger(v[:end]) {
+					sc.keep(fShapedValue, value{kind: vkString, s: v[:end]})
+					i += end
+				}
+			}
+			continue
+		}
+		if f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
 			continue
 		}
 		v := s[i+1:]
