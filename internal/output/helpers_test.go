@@ -49,6 +49,10 @@ func noLookup(context.Context) (string, error) {
 	return "", errors.New("test: no metadata server")
 }
 
+// testTimings keep tests from waiting on the sender's production pauses: retries within
+// milliseconds, and a failing send logged at once.
+var testTimings = Timings{MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, QuietFailures: time.Nanosecond}
+
 // newTestInstance builds an instance, failing the test on error; Close runs at cleanup.
 func newTestInstance(t testing.TB, name string, props map[string]string, opts ...Option) (*Instance, *lockedBuffer) {
 	t.Helper()
@@ -59,7 +63,7 @@ func newTestInstance(t testing.TB, name string, props map[string]string, opts ..
 	if getter(props)("Spool_Path") == "" {
 		props["Spool_Path"] = t.TempDir()
 	}
-	opts = append([]Option{WithProjectLookup(noLookup), WithParserOptions(parser.WithGetenv(func(string) string { return "" }))}, opts...)
+	opts = append([]Option{WithProjectLookup(noLookup), WithParserOptions(parser.WithGetenv(func(string) string { return "" })), WithTimings(testTimings)}, opts...)
 	in, err := New(name, getter(props), logs, opts...)
 	if err != nil {
 		t.Fatalf("New(%v): %v", props, err)

@@ -20,13 +20,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/tracelink/tracelink/internal/chunk"
 	"github.com/tracelink/tracelink/internal/forward"
 	"github.com/tracelink/tracelink/internal/gcpproject"
 	"github.com/tracelink/tracelink/internal/property"
@@ -44,76 +42,6 @@ const (
 	FlushRetry = 2
 )
 
-// loopLogEvery bounds how often the loop guard logs, per instance.
-const loopLogEvery = time.Minute
-
-// maxPooledBuffer is the largest flush buffer kept for reuse.
-const maxPooledBuffer = 16 << 20
-
-// sender delivers PackedForward entries; *forward.Client in production.
-type sender interface {
-	Send(ctx context.Context, tag string, entries []byte, count int) error
-	Close() error
-}
-
-// Option adjusts how New builds an Instance.
-type Option func(*options)
-
-type options struct {
-	stdout        io.Writer
-	parserOpts    []parser.Option
-	projectLookup func(context.Context) (string, error)
-	newSender     func(forward.Config) (sender, error)
-	processHook   func() // called before each record is processed (tests inject panics)
-	logger        Logger
-	metrics       Metrics
-	findInput     func(unixPath string) (Appender, string)
-	legacyOTLP    bool // also write the flags under TraceFlags (WithLegacyOTLPFlags)
-}
-
-// Metrics receives an instance's counts as they change (each call a delta since the
-// last), for the host's metrics (Fluent Bit's cmetrics, in the plugin).
-type Metrics interface {
-	Add(delta Stats)
-}
-
-// WithLegacyOTLPFlags makes Format otel also write the trace flags under the TraceFlags
-// metadata key, the only place the opentelemetry output of Fluent Bit v3.2 to v5.0.4 reads
-// them from (later versions read otlp.trace_flags first).
-func WithLegacyOTLPFlags() Option { return func(o *options) { o.legacyOTLP = true } }
-
-// WithMetrics makes the instance report its counts to m as they change.
-func WithMetrics(m Metrics) Option { return func(o *options) { o.metrics = m } }
-
-// WithStdout sets where Emit stdout writes (default os.Stdout). Each chunk's lines are
-// written in one Write call; to keep instances that share a writer from interleaving,
-// give them the same *SyncWriter.
-func WithStdout(w io.Writer) Option { return func(o *options) { o.stdout = w } }
-
-// WithParserOptions passes options through to parser.New.
-func WithParserOptions(opts ...parser.Option) Option {
-	return func(o *options) { o.parserOpts = append(o.parserOpts, opts...) }
-}
-
-// WithProjectLookup replaces the GCE metadata server lookup (gcpproject.Lookup) used when
-// Format is stackdriver and neither Project_ID nor GOOGLE_CLOUD_PROJECT is set.
-func WithProjectLookup(f func(context.Context) (string, error)) Option {
-	return func(o *options) { o.projectLookup = f }
-}
-
-// SyncWriter serializes Write calls to W; share one between instances writing to the same stream.
-type SyncWriter struct {
-	mu sync.Mutex
-	W  io.Writer
-}
-
-// Write writes p to W under the mutex.
-func (s *SyncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.W.Write(p)
-}
-
 // Instance is one configured tracelink output. Flush is safe for concurrent use.
 type Instance struct {
 	name string
@@ -125,6 +53,7 @@ type Instance struct {
 	hook    func()
 	// otlpMeta: Format otel, whose link also goes into each event's metadata (otlp map).
 	otlpMeta bool
+	timings  Timings // the sender's waits
 	// legacyOTLP: the host reads the flags only from the TraceFlags metadata key.
 	legacyOTLP bool
 
@@ -152,15 +81,6 @@ type Instance struct {
 	statsDone chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-}
-
-// flushBuffer is one flush's scratch space, reused through a sync.Pool.
-type flushBuffer struct {
-	out     []byte // the rewritten chunk
-	rec     []byte // the record being rewritten
-	meta    []byte // the event metadata being written (Format otel)
-	starts  []int  // where each event of out starts
-	scratch parser.Scratch
 }
 
 // New validates the properties of instance name and starts it. get returns a property's
@@ -220,6 +140,7 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		hook:       o.processHook,
 		otlpMeta:   proc.Format().EventMetadata(),
 		legacyOTLP: o.legacyOTLP,
+		timings:    o.timings.withDefaults(),
 		ctx:        ctx,
 		cancel:     cancel,
 	}
@@ -324,80 +245,6 @@ func (in *Instance) Name() string { return in.name }
 // Stats returns a snapshot of the instance's counters.
 func (in *Instance) Stats() Stats { return in.counters.snapshot() }
 
-// Flush processes one chunk flushed by Fluent Bit for tag and takes it. It returns
-// FlushOK once the rewritten chunk is in the forward input (in process) or in the spool
-// (or, for Emit stdout, once the lines are written), FlushRetry when the spool is full or
-// cannot be written. It never waits for the forward input. data is only read during the
-// call.
-func (in *Instance) Flush(tag string, data []byte) int {
-	if in.cfg.emit == emitStdout {
-		return in.flushStdout(tag, data)
-	}
-	if strings.HasPrefix(tag, in.cfg.tagPrefix) {
-		return in.loopDrop(tag)
-	}
-	if in.ctx.Err() != nil {
-		return FlushRetry
-	}
-	fb := in.buffers.Get().(*flushBuffer)
-	defer in.putBuffer(fb)
-
-	var fc flushCounts
-	entries, count := in.rewrite(fb, data, &fc)
-	if count == 0 {
-		return FlushOK // nothing to deliver
-	}
-	outTag := in.cfg.tagPrefix + tag
-	if in.direct != nil && in.appendDirect(outTag, entries, count, &fc) {
-		return FlushOK
-	}
-	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
-	if len(fb.starts) == count {
-		parts = cutParts(nil, fb.starts, len(entries), count) // the spool keeps it
-	}
-	if err := in.spool.Put(outTag, count, entries, parts); err != nil {
-		in.count(Stats{Retries: 1})
-		if errors.Is(err, spool.ErrFull) {
-			if in.logEvery(&in.lastFullLog, warnEvery) {
-				st := in.spool.Stats()
-				in.log.Logf(LevelWarn, "spool full (%d bytes in %d batches, Spool_Limit %d): the forward input at %s:%s is not keeping up or not acknowledging; Fluent Bit will retry the chunk (%d retries so far)",
-					st.Bytes, st.Queued+st.InFlight, in.cfg.spoolLimit, in.cfg.network, in.cfg.address, in.counters.retries.Load())
-			}
-			return FlushRetry
-		}
-		in.log.Logf(LevelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
-		return FlushRetry
-	}
-	in.count(fc.delta())
-	return FlushOK
-}
-
-// appendDirect puts a rewritten chunk (tagged outTag) into the forward input in process. It reports
-// false when it did not: the flush runs where it cannot (an output worker thread), or the
-// input refused the events (paused at its buffer limit). The caller then spools them for
-// the socket, whose senders deliver once the input reads again: a refusal is backpressure,
-// not a reason for Fluent Bit to retry the chunk (and drop it after Retry_Limit).
-func (in *Instance) appendDirect(outTag string, entries []byte, count int, fc *flushCounts) bool {
-	ok, err := in.direct.Append(outTag, count, entries)
-	switch {
-	case !ok:
-		if !in.workerNoted.Swap(true) {
-			in.log.Logf(LevelInfo, "flushes run on output worker threads (Workers): records go to input %s through its socket, not in process", in.direct)
-		}
-		return false
-	case err != nil:
-		in.count(Stats{Refused: 1})
-		if in.logEvery(&in.lastBusyLog, warnEvery) {
-			in.log.Logf(LevelInfo, "%v; spooled for its socket instead (%d chunks so far)", err, in.counters.refused.Load())
-		}
-		return false
-	}
-	d := fc.delta()
-	d.Acked = uint64(count)
-	in.count(d)
-	return true
-}
-
 // count adds d to the instance's counters and hands it to the host's metrics, if any.
 func (in *Instance) count(d Stats) {
 	in.counters.add(d)
@@ -415,285 +262,6 @@ func (in *Instance) logEvery(last *atomic.Int64, every time.Duration) bool {
 	now := time.Now().UnixNano()
 	l := last.Load()
 	return now-l >= int64(every) && last.CompareAndSwap(l, now)
-}
-
-// quietFailures is how long a sender's attempts may keep failing before it warns: a
-// shutdown or a hot reload pauses the forward input for about a second before it stops
-// the instance, and the batches in flight then are simply sent at the next start.
-const quietFailures = 3 * time.Second
-
-// Bounds of the sender's wait between two attempts at an undelivered batch.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 5 * time.Second
-)
-
-// sendLoop delivers spooled batches, oldest first, until Close. A batch that could not
-// be delivered goes back to the front of the queue and is tried again after a pause that
-// doubles up to maxBackoff; it is removed only once every part of it was acknowledged.
-func (in *Instance) sendLoop() {
-	defer in.senders.Done()
-	var buf []byte
-	backoff := time.Duration(0)
-	var failingSince time.Time // start of the current run of failed attempts
-	for {
-		b, err := in.spool.Next(in.ctx.Done())
-		if b == nil || err != nil {
-			return
-		}
-		entries, err := in.spool.Read(b, &buf)
-		if err == nil {
-			err = in.sendBatch(b, entries)
-		}
-		if err != nil {
-			closing := in.ctx.Err() != nil
-			if !closing {
-				in.count(Stats{SendRetries: 1})
-				if failingSince.IsZero() {
-					failingSince = time.Now()
-				}
-				// A shutdown or hot reload pauses the forward input before it stops this
-				// instance: failures shorter than that are not worth a warning.
-				if time.Since(failingSince) >= quietFailures && in.logEvery(&in.lastSendLog, warnEvery) {
-					in.log.Logf(LevelWarn, "could not deliver %d events (tag %q) to %s:%s, retrying (%d attempts failed so far): %v",
-						b.Count, b.Tag, in.cfg.network, in.cfg.address, in.counters.sendRetries.Load(), err)
-				}
-			}
-			in.spool.Requeue(b) // another sender may take b from here on
-			if closing {
-				return // the batch stays spooled for the next instance
-			}
-			backoff = min(max(2*backoff, minBackoff), maxBackoff)
-			select {
-			case <-time.After(backoff):
-			case <-in.ctx.Done():
-				return
-			}
-			continue
-		}
-		backoff, failingSince = 0, time.Time{}
-		if err := in.spool.Done(b); err != nil {
-			in.log.Logf(LevelError, "%v", err)
-		}
-		in.count(Stats{Acked: uint64(b.Count)})
-	}
-}
-
-// maxMessageBytes bounds one Forward message. in_forward re-reads a message from its
-// first byte each time more of it arrives, so its cost grows with the message's size;
-// it also refuses, without an ack, a message above its buffer_max_size (6,144,000 bytes
-// by default). A larger batch is sent as several messages, split at event boundaries.
-const maxMessageBytes = 256 << 10
-
-// sendBatch sends b's entries from b.Sent on, one message per part (messages of at most
-// maxMessageBytes; an event larger than that goes alone). Each acknowledged message moves
-// b.Sent, so a retry resumes after what was delivered.
-func (in *Instance) sendBatch(b *spool.Batch, entries []byte) error {
-	parts := b.Parts
-	if parts == nil {
-		parts = walkParts(entries, b.Count)
-	}
-	for _, p := range parts {
-		if p.End <= b.Sent {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(in.ctx, in.cfg.connectTimeout+2*in.cfg.ackTimeout)
-		err := in.send.Send(ctx, b.Tag, entries[b.Sent:p.End], p.Count)
-		cancel()
-		if err != nil {
-			return err
-		}
-		b.Sent = p.End
-	}
-	return nil
-}
-
-// cutParts appends to dst the messages that entries of length end are sent as: events
-// (starting at starts) are added to a message while it stays within maxMessageBytes. count
-// is the number of events.
-func cutParts(dst []spool.Part, starts []int, end, count int) []spool.Part {
-	msgStart, n := 0, 0
-	for i, s := range starts {
-		e := end
-		if i+1 < len(starts) {
-			e = starts[i+1]
-		}
-		if n > 0 && e-msgStart > maxMessageBytes {
-			dst = append(dst, spool.Part{End: s, Count: n})
-			msgStart, n = s, 0
-		}
-		n++
-	}
-	if end > msgStart || len(dst) == 0 {
-		dst = append(dst, spool.Part{End: end, Count: count - countParts(dst)})
-	}
-	return dst
-}
-
-func countParts(parts []spool.Part) int {
-	n := 0
-	for _, p := range parts {
-		n += p.Count
-	}
-	return n
-}
-
-// walkParts cuts a batch whose event starts are not known (one an earlier process left,
-// or a chunk passed on as it came): a malformed tail goes with the last message.
-func walkParts(entries []byte, count int) []spool.Part {
-	if len(entries) <= maxMessageBytes {
-		return []spool.Part{{End: len(entries), Count: count}}
-	}
-	var starts []int
-	w := chunk.NewWalker(entries)
-	var ev chunk.Event
-	for w.Next(&ev) {
-		starts = append(starts, ev.Offset)
-	}
-	return cutParts(nil, starts, len(entries), count)
-}
-
-func (in *Instance) putBuffer(fb *flushBuffer) {
-	if cap(fb.out) > maxPooledBuffer || cap(fb.rec) > maxPooledBuffer {
-		return
-	}
-	in.buffers.Put(fb)
-}
-
-// loopDrop refuses a chunk whose tag already carries Tag_Prefix: those records were
-// rewritten and sent once already, and came back because Match also covers the prefixed
-// tags. Sending them again would loop forever, so the chunk is acknowledged (FlushOK).
-func (in *Instance) loopDrop(tag string) int {
-	in.count(Stats{LoopDrops: 1})
-	if in.logEvery(&in.lastLoopLog, loopLogEvery) {
-		in.log.Logf(LevelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
-			tag, in.cfg.tagPrefix, in.counters.loopDrops.Load())
-	}
-	return FlushOK
-}
-
-// rewrite walks data and appends every event, rewritten, to fb.out. It returns the entries
-// to send and their number. A malformed chunk, or a panic while processing, makes it
-// return data itself, unchanged: records are never lost to a bug or a bad chunk.
-func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entries []byte, count int) {
-	defer func() {
-		if r := recover(); r != nil {
-			in.logPanic(r)
-			*fc = flushCounts{panicked: true}
-			fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
-			entries, count = data, in.passThroughCounts(data, fc)
-		}
-	}()
-	out := fb.out[:0]
-	fb.starts = fb.starts[:0]
-	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
-	w := chunk.NewWalker(data)
-	var ev chunk.Event
-	for w.Next(&ev) {
-		count++
-		fb.starts = append(fb.starts, len(out))
-		if ev.IsGroup() {
-			out = chunk.AppendEvent(out, &ev, ev.Record)
-			continue
-		}
-		if in.hook != nil {
-			in.hook()
-		}
-		var res parser.Result
-		fb.rec, res = in.proc.ProcessWith(&fb.scratch, fb.rec[:0], ev.Record)
-		if res.Dropped {
-			count-- // sampled out: not sent
-			fb.starts = fb.starts[:len(fb.starts)-1]
-			fc.sampledOut++
-			continue
-		}
-		fc.records++
-		if res.Linked() {
-			fc.linked[res.Source]++
-		}
-		if res.Invalid {
-			fc.invalid++
-		}
-		if in.otlpMeta && res.Linked() {
-			// Fluent Bit's opentelemetry output reads the link from the event's metadata.
-			fb.meta = appendOTLPMetadata(fb.meta[:0], ev.Metadata, &res.Link, in.legacyOTLP)
-			var t *chunk.Time
-			if res.HasTime {
-				t = &chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
-			}
-			if o, err := chunk.AppendEventMetadata(out, &ev, t, fb.meta, fb.rec); err == nil {
-				out = o
-				continue
-			}
-			if o, err := chunk.AppendEventMetadata(out, &ev, nil, fb.meta, fb.rec); err == nil {
-				out = o
-				continue
-			}
-		}
-		if !res.Changed && !res.HasTime {
-			fc.unchanged++
-			out = chunk.AppendEvent(out, &ev, ev.Record)
-			continue
-		}
-		if res.HasTime {
-			t := chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
-			if o, err := chunk.AppendEventTime(out, &ev, t, fb.rec); err == nil {
-				out = o
-				continue
-			}
-		}
-		out = chunk.AppendEvent(out, &ev, fb.rec)
-	}
-	fb.out = out
-	if err := w.Err(); err != nil {
-		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
-		*fc = flushCounts{malformed: true}
-		fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
-		return data, in.passThroughCounts(data, fc)
-	}
-	return out, count
-}
-
-// passThroughCounts counts the events of a chunk sent on unchanged (as far as it walks).
-func (in *Instance) passThroughCounts(data []byte, fc *flushCounts) int {
-	w := chunk.NewWalker(data)
-	var ev chunk.Event
-	n := 0
-	for w.Next(&ev) {
-		n++
-		if !ev.IsGroup() {
-			fc.records++
-			fc.unchanged++
-		}
-	}
-	if w.Err() != nil {
-		n++ // at least one more event, malformed
-	}
-	return n
-}
-
-// logPanic logs a recovered panic; the stack only for the first one of the instance.
-func (in *Instance) logPanic(r any) {
-	if in.panicLogged.CompareAndSwap(false, true) {
-		in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged (please report): %v\n%s", r, debug.Stack())
-		return
-	}
-	in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged: %v", r)
-}
-
-// statsLoop logs the summary every interval until Close.
-func (in *Instance) statsLoop(interval time.Duration) {
-	defer close(in.statsDone)
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			in.log.Logf(LevelInfo, "stats: %s", in.Stats())
-		case <-in.stopStats:
-			return
-		}
-	}
 }
 
 // Close stops the instance without waiting for the forward input: in-flight sends are

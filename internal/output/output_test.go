@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tinylib/msgp/msgp"
 
@@ -179,6 +180,25 @@ func TestFlushDropMidChunkRetriesThenDelivers(t *testing.T) {
 	if st := in.Stats(); st.Retries != 0 || st.Chunks != 1 || st.Records != 20 || st.Acked != 20 {
 		t.Errorf("stats %s, want retries=0 chunks=1 records=20 acked_events=20", st)
 	}
+}
+
+// Failed sends shorter than Timings.QuietFailures (a shutdown or reload pausing the
+// forward input) are retried without a warning.
+func TestShortSendFailuresAreQuiet(t *testing.T) {
+	cs := &captureSender{fail: errors.New("boom")}
+	in, logs := newTestInstance(t, "tracelink.0", map[string]string{"Format": "datadog", "Stats_Interval": "0"}, withSender(cs),
+		WithTimings(Timings{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond, QuietFailures: time.Hour}))
+	if got := in.Flush("app", outputtest.Chunk(outputtest.V1, 0, 2)); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK (spooled)", got)
+	}
+	eventually(t, "several attempts fail", func() bool { return in.Stats().SendRetries >= 5 })
+	if strings.Contains(logs.String(), "boom") {
+		t.Errorf("a failure shorter than QuietFailures was logged:\n%s", logs)
+	}
+	cs.mu.Lock()
+	cs.fail = nil
+	cs.mu.Unlock()
+	drain(t, in)
 }
 
 // A batch the receiver never acknowledges stays in the spool through Close, and the next

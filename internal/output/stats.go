@@ -3,6 +3,7 @@ package output
 import (
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/tracelink/tracelink/parser"
 )
@@ -153,4 +154,19 @@ func (f *flushCounts) delta() Stats {
 		d.Panics = 1
 	}
 	return d
+}
+
+// statsLoop logs the summary every interval until Close.
+func (in *Instance) statsLoop(interval time.Duration) {
+	defer close(in.statsDone)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			in.log.Logf(LevelInfo, "stats: %s", in.Stats())
+		case <-in.stopStats:
+			return
+		}
+	}
 }

@@ -1,0 +1,203 @@
+package output
+
+import (
+	"errors"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tracelink/tracelink/internal/chunk"
+	"github.com/tracelink/tracelink/internal/spool"
+	"github.com/tracelink/tracelink/parser"
+)
+
+// loopLogEvery bounds how often the loop guard logs, per instance.
+const loopLogEvery = time.Minute
+
+// maxPooledBuffer is the largest flush buffer kept for reuse.
+const maxPooledBuffer = 16 << 20
+
+// flushBuffer is one flush's scratch space, reused through a sync.Pool.
+type flushBuffer struct {
+	out     []byte // the rewritten chunk
+	rec     []byte // the record being rewritten
+	meta    []byte // the event metadata being written (Format otel)
+	starts  []int  // where each event of out starts
+	scratch parser.Scratch
+}
+
+// Flush processes one chunk flushed by Fluent Bit for tag and takes it. It returns
+// FlushOK once the rewritten chunk is in the forward input (in process) or in the spool
+// (or, for Emit stdout, once the lines are written), FlushRetry when the spool is full or
+// cannot be written. It never waits for the forward input. data is only read during the
+// call.
+func (in *Instance) Flush(tag string, data []byte) int {
+	if in.cfg.emit == emitStdout {
+		return in.flushStdout(tag, data)
+	}
+	if strings.HasPrefix(tag, in.cfg.tagPrefix) {
+		return in.loopDrop(tag)
+	}
+	if in.ctx.Err() != nil {
+		return FlushRetry
+	}
+	fb := in.buffers.Get().(*flushBuffer)
+	defer in.putBuffer(fb)
+
+	var fc flushCounts
+	entries, count := in.rewrite(fb, data, &fc)
+	if count == 0 {
+		return FlushOK // nothing to deliver
+	}
+	outTag := in.cfg.tagPrefix + tag
+	if in.direct != nil && in.appendDirect(outTag, entries, count, &fc) {
+		return FlushOK
+	}
+	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
+	if len(fb.starts) == count {
+		parts = cutParts(nil, fb.starts, len(entries), count) // the spool keeps it
+	}
+	if err := in.spool.Put(outTag, count, entries, parts); err != nil {
+		in.count(Stats{Retries: 1})
+		if errors.Is(err, spool.ErrFull) {
+			if in.logEvery(&in.lastFullLog, warnEvery) {
+				st := in.spool.Stats()
+				in.log.Logf(LevelWarn, "spool full (%d bytes in %d batches, Spool_Limit %d): the forward input at %s:%s is not keeping up or not acknowledging; Fluent Bit will retry the chunk (%d retries so far)",
+					st.Bytes, st.Queued+st.InFlight, in.cfg.spoolLimit, in.cfg.network, in.cfg.address, in.counters.retries.Load())
+			}
+			return FlushRetry
+		}
+		in.log.Logf(LevelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
+		return FlushRetry
+	}
+	in.count(fc.delta())
+	return FlushOK
+}
+
+func (in *Instance) putBuffer(fb *flushBuffer) {
+	if cap(fb.out) > maxPooledBuffer || cap(fb.rec) > maxPooledBuffer {
+		return
+	}
+	in.buffers.Put(fb)
+}
+
+// loopDrop refuses a chunk whose tag already carries Tag_Prefix: those records were
+// rewritten and sent once already, and came back because Match also covers the prefixed
+// tags. Sending them again would loop forever, so the chunk is acknowledged (FlushOK).
+func (in *Instance) loopDrop(tag string) int {
+	in.count(Stats{LoopDrops: 1})
+	if in.logEvery(&in.lastLoopLog, loopLogEvery) {
+		in.log.Logf(LevelError, "loop: got a chunk tagged %q, which already starts with Tag_Prefix %q: this output's Match also covers the records it sends back; the chunk is dropped (already delivered once). Narrow Match (e.g. Match kube.*) or change Tag_Prefix (%d chunks dropped so far)",
+			tag, in.cfg.tagPrefix, in.counters.loopDrops.Load())
+	}
+	return FlushOK
+}
+
+// rewrite walks data and appends every event, rewritten, to fb.out. It returns the entries
+// to send and their number. A malformed chunk, or a panic while processing, makes it
+// return data itself, unchanged: records are never lost to a bug or a bad chunk.
+func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entries []byte, count int) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.logPanic(r)
+			*fc = flushCounts{panicked: true}
+			fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
+			entries, count = data, in.passThroughCounts(data, fc)
+		}
+	}()
+	out := fb.out[:0]
+	fb.starts = fb.starts[:0]
+	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
+	w := chunk.NewWalker(data)
+	var ev chunk.Event
+	for w.Next(&ev) {
+		count++
+		fb.starts = append(fb.starts, len(out))
+		if ev.IsGroup() {
+			out = chunk.AppendEvent(out, &ev, ev.Record)
+			continue
+		}
+		if in.hook != nil {
+			in.hook()
+		}
+		var res parser.Result
+		fb.rec, res = in.proc.ProcessWith(&fb.scratch, fb.rec[:0], ev.Record)
+		if res.Dropped {
+			count-- // sampled out: not sent
+			fb.starts = fb.starts[:len(fb.starts)-1]
+			fc.sampledOut++
+			continue
+		}
+		fc.records++
+		if res.Linked() {
+			fc.linked[res.Source]++
+		}
+		if res.Invalid {
+			fc.invalid++
+		}
+		if in.otlpMeta && res.Linked() {
+			// Fluent Bit's opentelemetry output reads the link from the event's metadata.
+			fb.meta = appendOTLPMetadata(fb.meta[:0], ev.Metadata, &res.Link, in.legacyOTLP)
+			var t *chunk.Time
+			if res.HasTime {
+				t = &chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
+			}
+			if o, err := chunk.AppendEventMetadata(out, &ev, t, fb.meta, fb.rec); err == nil {
+				out = o
+				continue
+			}
+			if o, err := chunk.AppendEventMetadata(out, &ev, nil, fb.meta, fb.rec); err == nil {
+				out = o
+				continue
+			}
+		}
+		if !res.Changed && !res.HasTime {
+			fc.unchanged++
+			out = chunk.AppendEvent(out, &ev, ev.Record)
+			continue
+		}
+		if res.HasTime {
+			t := chunk.Time{Sec: res.Time.Sec, Nsec: res.Time.Nsec}
+			if o, err := chunk.AppendEventTime(out, &ev, t, fb.rec); err == nil {
+				out = o
+				continue
+			}
+		}
+		out = chunk.AppendEvent(out, &ev, fb.rec)
+	}
+	fb.out = out
+	if err := w.Err(); err != nil {
+		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
+		*fc = flushCounts{malformed: true}
+		fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
+		return data, in.passThroughCounts(data, fc)
+	}
+	return out, count
+}
+
+// passThroughCounts counts the events of a chunk sent on unchanged (as far as it walks).
+func (in *Instance) passThroughCounts(data []byte, fc *flushCounts) int {
+	w := chunk.NewWalker(data)
+	var ev chunk.Event
+	n := 0
+	for w.Next(&ev) {
+		n++
+		if !ev.IsGroup() {
+			fc.records++
+			fc.unchanged++
+		}
+	}
+	if w.Err() != nil {
+		n++ // at least one more event, malformed
+	}
+	return n
+}
+
+// logPanic logs a recovered panic; the stack only for the first one of the instance.
+func (in *Instance) logPanic(r any) {
+	if in.panicLogged.CompareAndSwap(false, true) {
+		in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged (please report): %v\n%s", r, debug.Stack())
+		return
+	}
+	in.log.Logf(LevelError, "panic while rewriting a chunk, passed on unchanged: %v", r)
+}
