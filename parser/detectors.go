@@ -179,10 +179,10 @@ var detectors = [...]detector{
 	{trigger: fOTelTrace, read: otelCandidate, keys: []fieldKeys{
 		// "@tr"/"@sp": Serilog compact JSON.
 		// trace_id.w3c/.b3/.ot/.jaeger/.gcp: Kong's log serializer.
-		{f: fOTelTrace, keys: []string{"trace_id", "traceid", "oteltraceid", "otel.trace_id", "@tr",
+		{f: fOTelTrace, keys: []string{"trace_id", "traceid", "trace-id", "oteltraceid", "otel.trace_id", "@tr",
 			"trace_id.w3c", "trace_id.b3", "trace_id.ot", "trace_id.jaeger", "trace_id.gcp"}},
 		// segmentid: the X-Ray segment (span) id of Lambda's REPORT line.
-		{f: fOTelSpan, keys: []string{"span_id", "spanid", "otelspanid", "otel.span_id", "@sp", "segmentid", "segment_id"}},
+		{f: fOTelSpan, keys: []string{"span_id", "spanid", "span-id", "otelspanid", "otel.span_id", "@sp", "segmentid", "segment_id"}},
 		// "flags": OTLP/JSON log records' W3C trace flags.
 		{f: fOTelFlags, keys: []string{"trace_flags", "traceflags", "otel.trace_flags", "flags"}},
 		// "sampled": Quarkus MDC (traceId, spanId, sampled).

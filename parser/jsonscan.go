@@ -214,7 +214,7 @@ func (sc *scan) onJSONEntry(s, key, parent []byte, depth int) ([]byte, bool) {
 	}
 	if f == fNone && s[0] == '"' {
 		raw, rest, esc, ok := jsonString(s)
-		if ok && !esc {
+		if ok && !esc && len(raw) >= minShaped {
 			if g := shapeField(raw); g != fNone {
 				sc.keep(g, value{kind: vkString, s: raw})
 			}

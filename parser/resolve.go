@@ -1,6 +1,9 @@
 package parser
 
-import "math/bits"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // idStatus is the outcome of reading one id value.
 type idStatus uint8
@@ -25,6 +28,7 @@ func readTrace(v *value, r radix) (traceID, idStatus) {
 			u, ok := signedID(s, r)
 			return traceID{lo: u}, okStatus(ok)
 		}
+		s = trim0x(s, r)
 		t, ok := parseTraceString(s, r)
 		if !ok {
 			return traceID{}, idInvalid
@@ -67,6 +71,7 @@ func readSpan(v *value, r radix) (uint64, idStatus) {
 			u, ok := signedID(s, r)
 			return u, okStatus(ok)
 		}
+		s = trim0x(s, r)
 		u, ok := parseSpanString(s, r)
 		if !ok {
 			return 0, idInvalid
@@ -118,6 +123,16 @@ func readGoogleSpan(v *value) (uint64, idStatus) {
 		return 0, idInvalid
 	}
 	return u, idOK
+}
+
+// trim0x drops the "0x" of a hex id printed with it, as OpenTelemetry Python's console
+// exporters print trace_id and span_id ("0x4bf92f35..."), where ids may be hex: 16 or 32 hex
+// digits after it, nothing else.
+func trim0x(s []byte, r radix) []byte {
+	if (len(s) == 18 || len(s) == 34) && s[1] == 'x' && s[0] == '0' && (r == radixAuto || r == radixHex) {
+		return s[2:]
+	}
+	return s
 }
 
 // signedID reads a negative decimal id as the unsigned 64-bit id whose two's complement it
@@ -229,6 +244,9 @@ func readFlags(c *spanCtx, v *value) {
 		if !ok {
 			if t := parseSampled(s); t != triUnknown {
 				c.sampled = t
+			} else if bytes.EqualFold(s, []byte("recorded")) || bytes.EqualFold(s, []byte("none")) {
+				// .NET's ActivityTraceFlags as printed: Recorded (sampled) or None.
+				c.sampled = triOf(len(s) == len("recorded"))
 			}
 			return
 		}

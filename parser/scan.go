@@ -374,8 +374,10 @@ func (sc *scan) onMsgpackEntry(b, key, parent []byte, depth int) ([]byte, error)
 func (sc *scan) onScalarEntry(b []byte, f field) ([]byte, error) {
 	if f == fNone {
 		if s, rest, ok := readStr(b); ok {
-			if g := shapeField(s); g != fNone {
-				sc.keep(g, value{kind: vkString, s: s})
+			if len(s) >= minShaped {
+				if g := shapeField(s); g != fNone {
+					sc.keep(g, value{kind: vkString, s: s})
+				}
 			}
 			return rest, nil
 		}

@@ -7,11 +7,15 @@ import "bytes"
 // line. Each shape is tested first by a few byte compares, so a value of another kind costs
 // almost nothing; only values that pass are parsed.
 
+// minShaped is the length of the shortest value shapeField marks (a Jaeger context of two
+// 13-digit ids); callers test it first, inline, so most values cost one compare.
+const minShaped = 31
+
 // shapeField says what a string under a key that is not ours holds: a trace resource name
 // (fGoogleTraceValue), a propagation header's value (fShapedValue), or neither (fNone).
 func shapeField(s []byte) field {
 	n := len(s)
-	if n < 31 || n > 200 {
+	if n < minShaped || n > 200 {
 		return fNone
 	}
 	switch {

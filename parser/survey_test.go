@@ -31,6 +31,10 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "otel-ruby logs bridge via collector file exporter", line: `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"hello"},"traceId":"` + tr + `","spanId":"` + sp + `","flags":1}]}]}]}`, trace: tr, span: sp, sampled: true},
 		{name: "otel-php psr3 inject", line: `{"message":"hello","context":{"traceId":"` + tr + `","spanId":"` + sp + `"},"level":200,"channel":"app"}`, trace: tr, span: sp},
 		{name: "otel-rust tracing json", line: `{"timestamp":"2024-05-01T10:00:00Z","level":"INFO","fields":{"message":"hello"},"target":"app","trace_id":"` + tr + `","span_id":"` + sp + `"}`, trace: tr, span: sp},
+		{name: "otel-python console exporter", line: `{"body": "hello", "severity_number": 9, "severity_text": "INFO", "attributes": {}, "timestamp": "2024-05-01T10:00:00.000000Z", "trace_id": "0x` + tr + `", "span_id": "0x` + sp + `", "trace_flags": 1, "resource": {}}`, trace: tr, span: sp, sampled: true},
+		{name: "otel-dotnet console exporter", line: "LogRecord.Timestamp:               2024-05-01T10:00:00.0000000Z\tLogRecord.TraceId:                 " + tr + "\tLogRecord.SpanId:                  " + sp + "\tLogRecord.TraceFlags:              Recorded", trace: tr, span: sp, sampled: true},
+		{name: "otel-js console exporter", line: `{ resource: {}, timestamp: 1714557600000000, traceId: '` + tr + `', spanId: '` + sp + `', traceFlags: 1, severityText: 'INFO', body: 'hello' }`, trace: tr, span: sp, sampled: true},
+		{name: "otel-erlang logger metadata", line: `2024-05-01T10:00:00.000000+00:00 info: hello, otel_span_id: ` + sp + `, otel_trace_flags: 01, otel_trace_id: ` + tr, trace: tr, span: sp, sampled: true},
 		{name: "otel-collector otlp json", line: `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"traceId":"` + tr + `","spanId":"` + sp + `","flags":3}]}]}]}`, trace: tr, span: sp, sampled: true, flags: "03"},
 		// Datadog log injection.
 		{name: "datadog python text", line: `2024-05-01 10:00:00,000 INFO [app] [main.py:9] [dd.service=app dd.env=prod dd.version=1 dd.trace_id=` + ddTr + ` dd.span_id=` + ddSp + `] - hello`, trace: pad + tr64, span: sp, source: SourceDatadog},
@@ -85,6 +89,8 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "xray header", line: `X-Amzn-Trace-Id: Root=` + xray + `;Parent=53995c3f42cd8ad8;Sampled=1`, trace: xrTr, span: "53995c3f42cd8ad8", sampled: true, source: SourceXRay},
 		{name: "lambda powertools", line: `{"level":"INFO","message":"hello","function_request_id":"c6af9ac6-7b61-11e6-9a41-93e812345678","xray_trace_id":"` + xray + `"}`, trace: xrTr, source: SourceXRay},
 		{name: "lambda report line", line: "REPORT RequestId: 3604209a-e9a3-11e6-939a-754dd98c7be3\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 18 MB\t\nXRAY TraceId: " + xray + "\tSegmentId: 53995c3f42cd8ad8\tSampled: true", trace: xrTr, span: "53995c3f42cd8ad8", sampled: true, source: SourceXRay},
+		{name: "aws alb access log", line: `https 2024-05-01T10:00:00.000000Z app/my-lb/50dc6c495c0c9188 10.0.0.1:46532 10.0.0.2:80 0.000 0.001 0.000 200 200 34 366 "GET https://example.com:443/ HTTP/1.1" "curl/8.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=` + xray + `" "-" "-" 0 2024-05-01T10:00:00.000000Z "forward" "-" "-" "10.0.0.2:80" "200" "-" "-"`, trace: xrTr, source: SourceXRay},
+		{name: "aws api gateway access log", line: `{"requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef","ip":"10.0.0.1","httpMethod":"GET","status":"200","xrayTraceId":"` + xray + `"}`, trace: xrTr, source: SourceXRay},
 		{name: "xray header under another key", line: `{"msg":"hello","amzn_trace":"Root=` + xray + `;Parent=53995c3f42cd8ad8;Sampled=0"}`, trace: xrTr, span: "53995c3f42cd8ad8", sampled: false},
 		// Google Cloud.
 		{name: "gcp structured logging", line: `{"severity":"INFO","message":"hello","logging.googleapis.com/trace":"projects/my-project/traces/` + tr + `","logging.googleapis.com/spanId":"` + sp + `","logging.googleapis.com/trace_sampled":true}`, trace: tr, span: sp, sampled: true, source: SourceGoogle},
@@ -147,6 +153,7 @@ func TestFormatSurveyNegatives(t *testing.T) {
 		{name: "kubernetes event uid", ref: "event ids are UUIDs", line: `{"kind":"Event","metadata":{"uid":"2b6d8a4c-1f3e-4a5b-9c7d-0e1f2a3b4c5d"},"reason":"Pulled"}`},
 		{name: "cloud trace token without options", ref: "an unlabelled TRACE/SPAN needs its ;o= to count", line: `proxied ` + w3cTrace + `/67667974448284343 ok`},
 		{name: "nr-linking without a transaction", ref: "New Relic leaves trace.id empty outside a transaction", line: `hello NR-LINKING|MTIzNDU2|web-1|||checkout|`},
+		{name: "skywalking trace id", ref: "SkyWalking's TID is not a W3C, B3 or X-Ray id (segment.thread.sequence), no backend here links it", line: `2024-05-01 10:00:00.000 [TID:6f8a2c1e0d9b4f7a8c3e5d2b1a0f9e8d.87.17145576000000001] [main] INFO c.e.App - hello`},
 		{name: "dynatrace without trace", ref: "dt.entity fields alone carry no trace", line: `[!dt dt.entity.process_group_instance=PROCESS_GROUP_INSTANCE-1] hello`},
 	})
 }
