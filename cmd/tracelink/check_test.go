@@ -1,9 +1,12 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // TestCheckRepoConfigs: the shipped configs pass off Google Cloud (no project anywhere,
@@ -89,5 +92,29 @@ func TestExplain(t *testing.T) {
 	code, out, _ := runCLI(t, "plain\n"+w3cRec+"\n", "explain", "-json", "-p", "format=otel")
 	if code != 0 || !strings.Contains(out, "<stdin>:1: not linked") || !strings.Contains(out, "<stdin>:2: linked by w3c from key traceparent") {
 		t.Errorf("explain from stdin: exit %d, %q", code, out)
+	}
+}
+
+// TestCheckHelmValues: the pipeline deploy/helm/values.yaml gives the chart (service, inputs,
+// filters and outputs, assembled as the chart's ConfigMap does) passes the check.
+func TestCheckHelmValues(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/helm/values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Config struct{ Service, Inputs, Filters, Outputs string } `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.Join([]string{v.Config.Service, v.Config.Inputs, v.Config.Filters, v.Config.Outputs}, "\n")
+	for _, tmpl := range []string{"{{ .Values.flush }}", "{{ .Values.logLevel }}", "{{ .Values.metricsPort }}"} {
+		conf = strings.ReplaceAll(conf, tmpl, "1")
+	}
+	path := writeConfig(t, "fluent-bit.conf", conf)
+	code, out, _ := runCLI(t, "", "check", path)
+	if code != 0 || !strings.Contains(out, "0 error(s), 0 warning(s), 1 note(s)") || !strings.Contains(out, "-> traced.kube.* -> stackdriver") {
+		t.Errorf("the Helm values' pipeline: exit %d\n%s", code, out)
 	}
 }

@@ -117,6 +117,9 @@ func CheckRouting(all []Section, tl Section) (Route, []Finding) {
 	}
 	for _, h := range hits {
 		route.Outputs = append(route.Outputs, h.label)
+		if f, ok := checkK8sTagPrefix(h.s, route.Emitted); ok {
+			findings = append(findings, f)
+		}
 		m, mr := h.s.Get("Match"), h.s.Get("Match_Regex")
 		double := false
 		if m != "" {
@@ -203,4 +206,25 @@ func regexMatchesGlob(re, glob string) bool {
 		}
 	}
 	return false
+}
+
+// stackdriverK8sTagPrefix is the stackdriver output's default tag_prefix.
+const stackdriverK8sTagPrefix = "kube.var.log.containers."
+
+// checkK8sTagPrefix warns when a stackdriver output with Resource k8s_container receives the
+// records tracelink hands back (tagged emitted) but its tag_prefix cannot be the start of
+// their tags: it then cannot read the pod, namespace and container from the tag.
+func checkK8sTagPrefix(s Section, emitted string) (Finding, bool) {
+	if !strings.EqualFold(s.Get("Name"), "stackdriver") || !strings.EqualFold(s.Get("Resource"), "k8s_container") || s.Get("custom_k8s_regex") != "" {
+		return Finding{}, false
+	}
+	tp := s.Get("tag_prefix")
+	if tp == "" {
+		tp = stackdriverK8sTagPrefix
+	}
+	if GlobsIntersect(tp+"*", emitted) {
+		return Finding{}, false
+	}
+	return Finding{Warning, s.Pos("tag_prefix"), fmt.Sprintf(
+		"stackdriver tag_prefix %q does not start the tags it receives from tracelink (%s): it cannot read the pod, namespace and container for the k8s_container resource; set tag_prefix to Tag_Prefix + the tail input's tag prefix (e.g. traced.kube.var.log.containers.)", tp, emitted)}, true
 }

@@ -118,3 +118,24 @@ func TestCheckRoutingRepoConfigs(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRoutingK8sTagPrefix(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"fb.conf": `[INPUT]
+    Name       forward
+[OUTPUT]
+    Name        tracelink
+    Match       kube.*
+[OUTPUT]
+    Name        stackdriver
+    Match       traced.*
+    Resource    k8s_container
+`})
+	all, err := LoadAllEnv(filepath.Join(dir, "fb.conf"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, f := CheckRouting(all, all[1])
+	if len(f) != 1 || f[0].Severity != Warning || !strings.Contains(f[0].Msg, `tag_prefix "kube.var.log.containers." does not start`) {
+		t.Errorf("findings %v, want a warning about the stackdriver default tag_prefix", f)
+	}
+}
