@@ -198,6 +198,9 @@ func vocabField(key []byte) field {
 			return fNone
 		}
 	}
+	if f == fOTelSpan && bytes.Contains(k, []byte("root")) {
+		return fNone // the trace's root span (rootSpanId) is another span than the log's
+	}
 	if bytes.HasPrefix(k, []byte("dd")) && (k[2] == '.' || k[2] == '_' || k[2] == '-' || k[2] == 't' || k[2] == 's') ||
 		bytes.HasPrefix(k, []byte("datadog")) {
 		switch f {

@@ -189,7 +189,7 @@ func findBareTraceparent(s []byte) (spanCtx, bool, bool) {
 		end := i + 55
 		if end < len(s) && s[end] == '-' && !(s[i] == '0' && s[i+1] == '0') {
 			for end < len(s) && !tokenEnd(s[end]) {
-				end++
+				end++ // a later version's fields; i then moves past them
 			}
 		}
 		sawCandidate = true
@@ -224,8 +224,8 @@ func findCloudTraceToken(s []byte) (spanCtx, bool, bool) {
 			continue
 		}
 		end := i + 1
-		for end < len(s) && !tokenEnd(s[end]) || end < len(s) && s[end] == ';' {
-			end++
+		for end < len(s) && end < i+40 && (!tokenEnd(s[end]) || s[end] == ';') {
+			end++ // SPAN (20 digits at most) and ;o=F: a token's scan stays short
 		}
 		tok := s[i-32 : end]
 		if bytes.IndexByte(tok, ';') < 0 {

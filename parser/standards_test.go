@@ -1,6 +1,9 @@
 package parser
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The standards to the letter. Each case cites the section of the specification, or the
 // tracer's source, it follows.
@@ -129,4 +132,27 @@ func TestB3XRayJaegerEdges(t *testing.T) {
 		{name: "jaeger, five fields", ref: jg, line: "uber-trace-id: 51729f13a64c2ef3:258169797d519815:0:1:9"},
 		{name: "jaeger, 33-hex trace", ref: jg, line: "uber-trace-id: 1" + tpTrace + ":258169797d519815:0:1"},
 	})
+}
+
+// TestHostileTextStaysLinear: long lines built to make the text finders and shape tests
+// rescan (every '/' after 32 hex, every unknown key=hex, traceparent-like runs) are read in
+// one pass. There is no timing goal here; a quadratic scan would take minutes on them.
+func TestHostileTextStaysLinear(t *testing.T) {
+	const n = 1 << 20
+	hex32 := "0123456789abcdef0123456789abcdef"
+	lines := []string{
+		strings.Repeat(hex32+"/", n/33),
+		strings.Repeat("a=0", n/3),
+		strings.Repeat("k=51729f13a64c2ef3:", n/19),
+		strings.Repeat("01-"+hex32+"-0123456789abcdef-01-", n/58),
+		strings.Repeat("NR-LINKING|", n/11),
+		strings.Repeat("[a,", n/3),
+	}
+	p := newProc(t)
+	for i, l := range lines {
+		// The fourth is one valid traceparent of a later version, continued: it links.
+		if _, res := p.Process(nil, logLine(t, l)); res.Linked() != (i == 3) {
+			t.Errorf("line %d: linked %v", i, res.Linked())
+		}
+	}
 }

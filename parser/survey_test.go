@@ -127,6 +127,7 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "django otel logging", line: `{"levelname":"INFO","name":"django.request","message":"hello","otelTraceID":"` + tr + `","otelSpanID":"` + sp + `","otelTraceSampled":false}`, trace: tr, span: sp, sampled: false},
 		{name: "laravel monolog otel context", line: `[2024-05-01 10:00:00] production.INFO: hello {"traceId":"` + tr + `","spanId":"` + sp + `"}`, trace: tr, span: sp},
 		{name: "unknown vendor suffix keys", line: `{"msg":"hello","myapp.xray_traceid":"` + xray + `"}`, trace: xrTr, source: SourceXRay},
+		{name: "root span id is not the span", line: `{"msg":"hello","traceId":"` + tr + `","rootSpanId":"` + sp + `"}`, trace: tr},
 		{name: "unknown vendor suffix keys text", line: `hello requestTraceId=` + tr + ` requestSpanId=` + sp, trace: tr, span: sp},
 	})
 }
