@@ -75,12 +75,14 @@ func appendOTLPMetadata(dst, old []byte, l *parser.Link, legacy bool) []byte {
 	return appendOTLPMap(dst, prevOTLP, l)
 }
 
-// otlpFlags is the W3C trace flags of l: 1 when sampled, else 0.
+// otlpFlags is the W3C trace-flags byte of l as the tracer wrote it (0x03: sampled and
+// random), its bit 0 always the sampled flag.
 func otlpFlags(l *parser.Link) uint64 {
+	f := uint64(l.Flags)
 	if l.Sampled {
-		return 1
+		return f | 1
 	}
-	return 0
+	return f &^ 1
 }
 
 // appendOTLPMap appends the otlp map: prev's entries other than the link's, then the link.
