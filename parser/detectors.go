@@ -211,7 +211,7 @@ var detectors = [...]detector{
 		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id", "aws-xray-trace-id", "trace_id.aws"}, header: true},
 		{f: fXRayRoot, keys: []string{"root"}, header: true, textOnly: true},
 	}},
-	{trigger: fJaeger, source: SourceJaeger, parse: parseJaeger, keys: []fieldKeys{
+	{trigger: fJaeger, source: SourceJaeger, parse: parseJaeger, text: findJaegerToken, keys: []fieldKeys{
 		{f: fJaeger, keys: []string{"uber-trace-id"}, header: true},
 	}},
 	{trigger: fCloudTrace, source: SourceCloudTrace, parse: parseCloudTrace, text: findCloudTraceToken, keys: []fieldKeys{

@@ -210,12 +210,18 @@ func readNumber(v *value) (uint64, idStatus) {
 	return u, idOK
 }
 
-// readSampled reads a sampled flag of any type.
+// readSampled reads a sampled flag of any type. A number is read as W3C trace flags, a bit
+// field whose bit 0 is sampled (3 is sampled), in JSON as in msgpack.
 func readSampled(v *value) tri {
 	switch v.kind {
 	case vkBool:
 		return triOf(v.b)
-	case vkString, vkNumber:
+	case vkNumber:
+		if s := v.s; len(s) >= 1 && len(s) <= 3 && allDigits(s) {
+			return triOf((s[len(s)-1]-'0')&1 == 1)
+		}
+		return parseSampled(v.s)
+	case vkString:
 		return parseSampled(v.s)
 	case vkUint:
 		return triOf(v.u&1 == 1)

@@ -271,3 +271,37 @@ func findNRLinking(s []byte) (spanCtx, bool, bool) {
 	}
 	return c, true, true
 }
+
+// findJaegerToken looks for a Jaeger span context standing alone in a text line
+// (TRACE:SPAN:PARENT:FLAGS, as Jaeger clients print a span context: "Reporting span
+// 51729f13a64c2ef3:258169797d519815:0:1", or key=CONTEXT under any key), held to
+// parseJaegerStrict's lengths and ended by the end of a token.
+func findJaegerToken(s []byte) (spanCtx, bool, bool) {
+	for off := 0; ; {
+		j := bytes.IndexByte(s[off:], ':')
+		if j < 0 {
+			return spanCtx{}, false, false
+		}
+		i := off + j
+		off = i + 1
+		k := i
+		for k > 0 && i-k <= 32 && isHexByte(s[k-1]) {
+			k--
+		}
+		if !randomHexLen(i-k, true) || k > 0 && (isKeyChar(s[k-1]) || s[k-1] == ':') {
+			continue
+		}
+		end := i
+		for end < len(s) && end-k <= 70 && !tokenEnd(s[end]) {
+			end++
+		}
+		if end-k > 70 {
+			off = end
+			continue
+		}
+		if c, ok := parseJaegerStrict(s[k:end]); ok && looksJaeger(s[k:end]) {
+			return c, true, true
+		}
+		off = end
+	}
+}

@@ -69,6 +69,7 @@ func TestW3CTraceparent(t *testing.T) {
 		{name: "JSON flags number 3", ref: w3c + "3.2.2.5; OTLP/JSON LogRecord.flags", line: `{"trace_id":"` + tpTrace + `","span_id":"` + tpSpan + `","flags":3}`, trace: tpTrace, span: tpSpan, sampled: true, flags: "03"},
 		{name: "JSON flags number 2", ref: w3c + "3.2.2.5", line: `{"trace_id":"` + tpTrace + `","span_id":"` + tpSpan + `","trace_flags":2}`, trace: tpTrace, span: tpSpan, sampled: false, flags: "02"},
 		{name: "JSON flags string 03", ref: w3c + "3.2.2.5; OTel logs data model TraceFlags", line: `{"trace_id":"` + tpTrace + `","span_id":"` + tpSpan + `","trace_flags":"03"}`, trace: tpTrace, span: tpSpan, sampled: true, flags: "03"},
+		{name: "JSON sampled number 3 (flags written under a sampled key)", ref: w3c + "3.2.2.5", line: `{"trace_id":"` + tpTrace + `","span_id":"` + tpSpan + `","sampled":3}`, trace: tpTrace, span: tpSpan, sampled: true},
 		{name: "msgpack flags integer 3", ref: w3c + "3.2.2.5", rec: []kv{{"trace_id", tpTrace}, {"span_id", tpSpan}, {"trace_flags", 3}}, trace: tpTrace, span: tpSpan, sampled: true, flags: "03"},
 		{name: "text flags 3", ref: w3c + "3.2.2.5", line: "trace_id=" + tpTrace + " span_id=" + tpSpan + " trace_flags=3", trace: tpTrace, span: tpSpan, sampled: true, flags: "03"},
 		{name: "record already rewritten keeps its flags", ref: w3c + "3.2.2.5", rec: []kv{{"trace_id", tpTrace}, {"span_id", tpSpan}, {"trace_flags", "03"}}, trace: tpTrace, span: tpSpan, sampled: true, flags: "03"},

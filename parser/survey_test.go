@@ -74,6 +74,7 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "jaeger uber-trace-id header", line: `uber-trace-id: 51729f13a64c2ef3:258169797d519815:0:1`, trace: pad + "51729f13a64c2ef3", span: "258169797d519815", sampled: true, source: SourceJaeger},
 		{name: "jaeger context under an ordinary key", line: `{"msg":"hello","span_context":"51729f13a64c2ef3:258169797d519815:0:1"}`, trace: pad + "51729f13a64c2ef3", span: "258169797d519815", sampled: true, source: SourceJaeger},
 		{name: "jaeger context string in text", line: `hello ctx=51729f13a64c2ef3:258169797d519815:0:1`, trace: pad + "51729f13a64c2ef3", span: "258169797d519815", sampled: true},
+		{name: "jaeger client logging reporter", line: `2024/05/01 10:00:00 Reporting span 51729f13a64c2ef3:258169797d519815:51729f13a64c2ef3:1`, trace: pad + "51729f13a64c2ef3", span: "258169797d519815", sampled: true, source: SourceJaeger},
 		{name: "jaeger zap fields", line: `{"level":"info","msg":"hello","trace":{"trace":"51729f13a64c2ef3","span":"258169797d519815","sampled":true}}`, trace: pad + "51729f13a64c2ef3", span: "258169797d519815", sampled: true, source: SourcePlain},
 		{name: "jaeger zap fields without leading zeros", line: `{"level":"info","msg":"hello","trace":{"trace":"1729f13a64c2ef3","span":"58169797d519815","sampled":false}}`, trace: pad + "01729f13a64c2ef3", span: "058169797d519815", sampled: false},
 		// Zipkin B3.
@@ -147,6 +148,7 @@ func TestFormatSurveyNegatives(t *testing.T) {
 		{name: "stack trace under trace key", ref: "a plain trace key holds a stack trace as often as an id", line: `{"msg":"boom","trace":"java.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)"}`},
 		{name: "duration under span key", ref: "a plain span key holds a duration", line: `go-zero-like trace=short span=20ms`},
 		{name: "times with colons", ref: "a Jaeger shape needs ids of random length", line: `{"msg":"window","range":"10:07:08:99"}`},
+		{name: "ipv6 address and times in text", ref: "colons of addresses and clocks are not a Jaeger context", line: `connected to [2001:0db8:85a3:0000:0000:8a2e:0370:7334]:443 at 10:07:08:99, mac 00:1a:2b:3c:4d:5e, key 9f86d081884c7d65:9a2feaa0c55ad015a3bf:4f:1b`},
 		{name: "ipv6 address", ref: "colons of an address are not a Jaeger context", line: `{"peer":"2001:0db8:85a3:0000:0000:8a2e:0370:7334"}`},
 		{name: "mac-like hex with colons", ref: "short hex groups are not a Jaeger context", line: `{"key_fingerprint":"9f86d081884c7d65:9a2feaa0c55ad015a3bf:4f:1b"}`},
 		{name: "parent span id only", ref: "a parent's id names another span", line: `{"msg":"hello","parentSpanId":"` + w3cSpan + `","parent_trace_id":"` + w3cTrace + `"}`},

@@ -65,17 +65,6 @@ func (sc *scan) scanText(s []byte) {
 		}
 		f := sc.textMemo.lookup(s[k:j], classifyTextKey).field()
 		if f == fNone {
-			if c == '=' && i+1 < len(s) && isHexByte(s[i+1]) {
-				// key=VALUE under a key that is not ours: a Jaeger context counts by its shape.
-				v := s[i+1:]
-				if len(v) > 71 {
-					v = v[:71] // a Jaeger context is at most 70 bytes: the scan stays linear
-				}
-				if end := valueEnd(v, true); looksJaeger(v[:end]) {
-					sc.keep(fShapedValue, value{kind: vkString, s: v[:end]})
-					i += end
-				}
-			}
 			continue
 		}
 		if f == fSourceLoc || f == fCaller || f == fFile || f == fLine || f == fFunction {
