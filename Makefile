@@ -145,3 +145,17 @@ FORCE:
 ## the native parser filter + Lua, over tail -> null (TRACELINK_BENCH_LINES, TRACELINK_BENCH_ROUNDS)
 bench-fluent-bit: $(PLUGIN)
 	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench BenchmarkRealHost -benchtime 1x -timeout 60m -v $(E2E)
+
+## e2e-matrix: the core real-host tests in every Fluent Bit under FLUENT_BIT_VERSIONS (default
+## ../shared/fluent-bit/versions/*/fluent-bit): minimal and shipped configs, golden samples at
+## the three backends, restart, three hot reloads with a clean exit, in-process delivery and
+## the config map where the version offers them (internal/host's support table), the threaded
+## forward input, Workers with hot reload. Each test asserts what the table says for that host.
+FLUENT_BIT_VERSIONS ?= $(wildcard $(abspath $(CURDIR)/../shared/fluent-bit/versions)/*/fluent-bit)
+MATRIX_TESTS := TestMinimalConfigNoWorkers|TestShippedConfigsDeliver|TestGoldenSamplesAt|TestRestartMidStreamLosesNothing|TestHotReloadMidStream|TestInProcess|TestFluentBitRefusesUnknownProperty|TestFluentBitHelpListsProperties|TestThreadedForwardInput|TestWorkersWithHotReloadRefused|TestOTelLinksAtTheBackend|TestPrometheusMetrics
+e2e-matrix: $(PLUGIN)
+	@test -n "$(FLUENT_BIT_VERSIONS)" || { echo "e2e-matrix: no Fluent Bit binaries (set FLUENT_BIT_VERSIONS)"; exit 1; }
+	@set -e; for fb in $(FLUENT_BIT_VERSIONS); do \
+	  echo "== $$($$fb --version | head -n 1): $$fb"; \
+	  FLUENT_BIT_BIN=$$fb TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -count=1 -timeout 15m -run '^($(MATRIX_TESTS))$$' $(E2E); \
+	done
