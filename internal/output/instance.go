@@ -71,7 +71,7 @@ type Instance struct {
 	lastBusyLog atomic.Int64 // unix nanoseconds of the last in-process refusal log line
 	workerNoted atomic.Bool  // a flush fell back to the socket off the engine thread
 
-	buffers  sync.Pool // *flushBuffer
+	buffers  bufferPool
 	counters counters
 
 	lastLoopLog atomic.Int64 // unix nanoseconds of the last loop guard log line
@@ -144,7 +144,6 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		ctx:        ctx,
 		cancel:     cancel,
 	}
-	in.buffers.New = func() any { return new(flushBuffer) }
 
 	var where string
 	switch cfg.emit {

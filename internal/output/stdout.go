@@ -16,8 +16,8 @@ import (
 // metadata map. A malformed tail is reported as {"tag":...,"error":"...","unparsed_bytes":N}.
 // All the chunk's lines go out in one Write call.
 func (in *Instance) flushStdout(tag string, data []byte) int {
-	fb := in.buffers.Get().(*flushBuffer)
-	defer in.putBuffer(fb)
+	fb := in.buffers.get()
+	defer in.buffers.put(fb)
 
 	var fc flushCounts
 	entries, _ := in.rewrite(fb, data, &fc)
