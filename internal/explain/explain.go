@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tinylib/msgp/msgp"
@@ -88,6 +89,9 @@ func (ex *Explainer) Record(rec []byte) string {
 		}
 	}
 	decisive, refused = deepest(decisive), deepest(refused)
+	if slices.ContainsFunc(refused, func(t target) bool { return !bareKey(t) }) {
+		refused = slices.DeleteFunc(refused, bareKey) // name the value, not its key token too
+	}
 	if res.Linked() {
 		// Without the winning trace nothing is left to refuse: those are not refusals.
 		refused = slices.DeleteFunc(refused, func(r target) bool {
@@ -128,7 +132,11 @@ func (ex *Explainer) Record(rec []byte) string {
 		}
 	default:
 		b.WriteString("not linked: no trace context (no recognised key, header or token)")
-		if hints := nearMisses(deepest(targets)); len(hints) > 0 {
+		hints, zeros := nearMisses(deepest(targets))
+		if len(zeros) > 0 {
+			fmt.Fprintf(&b, "; %s: an all-zero id says there is no trace (not an error)", strings.Join(zeros, ", "))
+		}
+		if len(hints) > 0 {
 			fmt.Fprintf(&b, "; %s look like trace context but are not read: name the key with -p trace_key=KEY (Trace_Key), or a Grok_Pattern for text", strings.Join(hints, ", "))
 		}
 		if len(written) > 0 {
@@ -179,18 +187,39 @@ func holds(t, u []step) bool {
 }
 
 // nearMisses lists keys and tokens that mention a trace or span but linked nothing.
-func nearMisses(ts []target) []string {
-	var out []string
+// Those whose value is all zeros are returned apart: they say there is no trace.
+func nearMisses(ts []target) (hints, zeros []string) {
 	for _, t := range ts {
 		l := strings.ToLower(t.label + " " + t.value)
-		if strings.Contains(l, "trace") || strings.Contains(l, "span") {
-			out = append(out, t.label+" "+t.value)
-			if len(out) == 3 {
-				break
-			}
+		if !strings.Contains(l, "trace") && !strings.Contains(l, "span") {
+			continue
+		}
+		if v := idValue(t.value); v != "" && strings.Trim(v, "0") == "" {
+			zeros = append(zeros, t.label+" "+t.value)
+		} else if len(hints) < 3 {
+			hints = append(hints, t.label+" "+t.value)
 		}
 	}
-	return out
+	return hints, zeros
+}
+
+// idValue returns the id in a shown value: unquoted, after a key= or key: of a token,
+// without brackets and punctuation around it.
+func idValue(shown string) string {
+	s := shown
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	if i := strings.LastIndexAny(s, "=:"); i >= 0 && i < len(s)-1 && !strings.HasPrefix(s, "00-") {
+		s = s[i+1:]
+	}
+	return strings.Trim(s, "[]();,\"' ")
+}
+
+// bareKey reports whether a shown token is a key alone ("b3:", "trace_id="), whose value
+// is the next token.
+func bareKey(t target) bool {
+	return strings.HasPrefix(t.label, "token") && (strings.HasSuffix(t.value, `:"`) || strings.HasSuffix(t.value, `="`))
 }
 
 // collectTargets lists the removable parts of map value v at path prefix.
@@ -404,17 +433,29 @@ func jsonOf(v []byte) string {
 // breaks, read from the value's shape: an explanation, not the parser's own verdict.
 func refusalRule(label, shown string) string {
 	span := strings.Contains(strings.ToLower(label+shown), "span")
-	s := shown
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1]
-	} else if strings.ContainsAny(s, ".eE") && !strings.ContainsAny(s, "\"{[") {
+	if !strings.HasPrefix(shown, `"`) && strings.ContainsAny(shown, ".eE") && !strings.ContainsAny(shown, "\"{[") {
 		return "a JSON number with a fraction or exponent: a float has lost the id's low digits (ids above 2^53 do not survive a float; log them as strings)"
 	}
-	// A token "key=value" or "key: value": the value is what is read.
-	if i := strings.LastIndexAny(s, "=:"); i >= 0 && i < len(s)-1 && !strings.HasPrefix(s, "00-") {
-		s = s[i+1:]
+	if isDigits(shown) {
+		if n, err := strconv.ParseUint(shown, 10, 64); err == nil && n > 1<<53 && uint64(float64(n)) == n {
+			return "a JSON integer above 2^53 that a float holds exactly: it has most likely been through a float, which lost its low digits (log ids as strings)"
+		}
 	}
-	s = strings.Trim(s, "[]();,\"' ")
+	raw := strings.Trim(shown, `"`)
+	if i := strings.IndexByte(raw, '/'); i > 0 && !strings.HasPrefix(raw, "projects/") {
+		t := raw[strings.LastIndexAny(raw[:i], "=: ")+1 : i]
+		if isHex(t) {
+			switch {
+			case strings.Trim(t, "0") == "":
+				return "an all-zero trace id is invalid (X-Cloud-Trace-Context: TRACE/SPAN;o=FLAG)"
+			case len(t) != 32:
+				return fmt.Sprintf("X-Cloud-Trace-Context's trace id (before the /) is 32 hex digits, this one %d", len(t))
+			}
+			return "not a valid X-Cloud-Trace-Context value (TRACE/SPAN;o=FLAG, the span in decimal)"
+		}
+	}
+	// A token "key=value" or "key: value": the value is what is read.
+	s := idValue(shown)
 	if strings.Count(s, "-") >= 3 && len(s) > 50 {
 		parts := strings.Split(s, "-")
 		switch {
@@ -430,6 +471,18 @@ func refusalRule(label, shown string) string {
 			return "an all-zero span id is invalid (W3C Trace Context)"
 		}
 		return "not a valid W3C traceparent (version 00, lowercase hex)"
+	}
+	if parts := strings.Split(s, "-"); len(parts) >= 2 && isHex(parts[0]) && isHex(parts[1]) {
+		// A header value TRACE-SPAN[-SAMPLED[-PARENT]] (B3 single header, sentry-trace).
+		switch {
+		case len(parts[0]) != 16 && len(parts[0]) != 32:
+			return fmt.Sprintf("the trace id (first dash-separated part) has %d hex digits: a trace id is 32 hex digits (or 16)", len(parts[0]))
+		case len(parts[1]) != 16:
+			return fmt.Sprintf("the span id (second dash-separated part) has %d hex digits: a span id is 16", len(parts[1]))
+		case strings.Trim(parts[0], "0") == "" || strings.Trim(parts[1], "0") == "":
+			return "an all-zero trace or span id is invalid"
+		}
+		return "not a valid TRACE-SPAN[-SAMPLED[-PARENT]] header value"
 	}
 	switch {
 	case s == "":

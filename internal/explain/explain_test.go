@@ -30,6 +30,10 @@ func TestRecord(t *testing.T) {
 		{`{"log":"nothing here","level":"info"}`, `not linked: no trace context`},
 		{`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"zz"}`, `refused key span_id "zz": not an id`},
 		{`{"trace_id":"4bf92f3577b34da6a3ce929d0e","x":1}`, `26 hex digits: a trace id is 32 hex digits`},
+		{`{"log":"GET X-Cloud-Trace-Context: 00000000000000000000000000000000/0;o=1"}`, `an all-zero trace id is invalid (X-Cloud-Trace-Context`},
+		{`{"dd.trace_id":7660829067201367040}`, `it has most likely been through a float`},
+		{`{"log":"dd.trace_id=0 dd.span_id=0 x"}`, `an all-zero id says there is no trace (not an error)`},
+		{`{"log":"b3: 4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-1"}`, `not linked; refused token in log "4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-1": the trace id (first dash-separated part) has 31 hex digits`},
 		{`{"trace_id":"999999999999999999999999999999999999999999"}`, `42 decimal digits: does not fit in 128 bits`},
 		{`{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"99999999999999999999999"}`, `23 decimal digits: does not fit in 64 bits`},
 	}
