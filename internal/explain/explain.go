@@ -134,7 +134,7 @@ func (ex *Explainer) Record(rec []byte) string {
 		b.WriteString("not linked: no trace context (no recognised key, header or token)")
 		hints, zeros := nearMisses(deepest(targets))
 		if len(zeros) > 0 {
-			fmt.Fprintf(&b, "; %s: an all-zero id says there is no trace (not an error)", strings.Join(zeros, ", "))
+			fmt.Fprintf(&b, "; %s: an empty or all-zero id says there is no trace (not an error)", strings.Join(zeros, ", "))
 		}
 		if len(hints) > 0 {
 			fmt.Fprintf(&b, "; %s look like trace context but are not read: name the key with -p trace_key=KEY (Trace_Key), or a Grok_Pattern for text", strings.Join(hints, ", "))
@@ -187,14 +187,14 @@ func holds(t, u []step) bool {
 }
 
 // nearMisses lists keys and tokens that mention a trace or span but linked nothing.
-// Those whose value is all zeros are returned apart: they say there is no trace.
+// Those whose value is empty or all zeros are returned apart: they say there is no trace.
 func nearMisses(ts []target) (hints, zeros []string) {
 	for _, t := range ts {
 		l := strings.ToLower(t.label + " " + t.value)
 		if !strings.Contains(l, "trace") && !strings.Contains(l, "span") {
 			continue
 		}
-		if v := idValue(t.value); v != "" && strings.Trim(v, "0") == "" {
+		if v := idValue(t.value); strings.Trim(v, "0") == "" {
 			zeros = append(zeros, t.label+" "+t.value)
 		} else if len(hints) < 3 {
 			hints = append(hints, t.label+" "+t.value)
