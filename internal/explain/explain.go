@@ -210,8 +210,8 @@ func idValue(shown string) string {
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = s[1 : len(s)-1]
 	}
-	if i := strings.LastIndexAny(s, "=:"); i >= 0 && i < len(s)-1 && !strings.HasPrefix(s, "00-") {
-		s = s[i+1:]
+	if i := strings.LastIndexAny(s, "=:"); i >= 0 && !strings.HasPrefix(s, "00-") {
+		s = s[i+1:] // "" for a key with no value
 	}
 	return strings.Trim(s, "[]();,\"' ")
 }
