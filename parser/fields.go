@@ -174,7 +174,7 @@ var vocabOthers = [...]string{"parent", "link", "prev", "orig", "caus", "child",
 // vocabField names a key that no table lists by its suffix (see vocabSuffixes).
 func vocabField(key []byte) field {
 	n := len(key)
-	if n < 8 || n > maxKeyLen {
+	if n < 7 || n > maxKeyLen {
 		return fNone
 	}
 	last := key[n-1] | 0x20

@@ -48,6 +48,9 @@ func readTrace(v *value, r radix) (traceID, idStatus) {
 			u, ok := signedID(v.s, r)
 			return traceID{lo: u}, okStatus(ok)
 		}
+		if v.kind == vkNumber && len(v.s) > 20 {
+			return wideNumber(v.s)
+		}
 		u, st := readNumber(v)
 		if st == idOK && r == radixAuto && u < autoDecimalMin {
 			return traceID{}, idInvalid
@@ -123,6 +126,29 @@ func readGoogleSpan(v *value) (uint64, idStatus) {
 		return 0, idInvalid
 	}
 	return u, idOK
+}
+
+// wideNumber reads a JSON integer literal beyond 64 bits as a 128-bit trace id: Python's
+// json prints int ids in full (structlog and logging users logging span_context.trace_id).
+// No double prints so: JavaScript, Python and Go write doubles this large with an exponent;
+// a value a double holds exactly (low bits zero) is refused all the same.
+func wideNumber(s []byte) (traceID, idStatus) {
+	t, ok := parseDec128(s)
+	if !ok {
+		return traceID{}, idInvalid
+	}
+	if t.hi == 0 {
+		return traceID{}, idInvalid // 21+ digits below 2^64: leading zeros, not an id's print
+	}
+	width := 64 + bits.Len64(t.hi)
+	tz := bits.TrailingZeros64(t.lo)
+	if t.lo == 0 {
+		tz = 64 + bits.TrailingZeros64(t.hi)
+	}
+	if width-tz <= 53 {
+		return traceID{}, idInvalid
+	}
+	return t, idOK
 }
 
 // trim0x drops the "0x" of a hex id printed with it, as OpenTelemetry Python's console

@@ -35,6 +35,7 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "otel-dotnet console exporter", line: "LogRecord.Timestamp:               2024-05-01T10:00:00.0000000Z\tLogRecord.TraceId:                 " + tr + "\tLogRecord.SpanId:                  " + sp + "\tLogRecord.TraceFlags:              Recorded", trace: tr, span: sp, sampled: true},
 		{name: "otel-js console exporter", line: `{ resource: {}, timestamp: 1714557600000000, traceId: '` + tr + `', spanId: '` + sp + `', traceFlags: 1, severityText: 'INFO', body: 'hello' }`, trace: tr, span: sp, sampled: true},
 		{name: "otel-erlang logger metadata", line: `2024-05-01T10:00:00.000000+00:00 info: hello, otel_span_id: ` + sp + `, otel_trace_flags: 01, otel_trace_id: ` + tr, trace: tr, span: sp, sampled: true},
+		{name: "otel-python structlog int ids", line: `{"event":"hello","level":"info","trace_id":100985939111033328018442752961257817910,"span_id":67667974448284343}`, trace: tr, span: sp, source: SourceOTel},
 		{name: "otel-collector otlp json", line: `{"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[{"traceId":"` + tr + `","spanId":"` + sp + `","flags":3}]}]}]}`, trace: tr, span: sp, sampled: true, flags: "03"},
 		// Datadog log injection.
 		{name: "datadog python text", line: `2024-05-01 10:00:00,000 INFO [app] [main.py:9] [dd.service=app dd.env=prod dd.version=1 dd.trace_id=` + ddTr + ` dd.span_id=` + ddSp + `] - hello`, trace: pad + tr64, span: sp, source: SourceDatadog},
@@ -112,6 +113,11 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "kong log serializer", line: `{"request":{"method":"GET","uri":"/"},"response":{"status":200},"trace_id":{"w3c":"` + tr + `","datadog":"` + ddTr + `"}}`, trace: tr},
 		{name: "caddy access log", line: `{"level":"info","logger":"http.log.access","msg":"handled request","request":{"method":"GET","uri":"/"},"status":200,"traceID":"` + tr + `","spanID":"` + sp + `"}`, trace: tr, span: sp},
 		{name: "apache httpd traceparent", line: `10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 512 traceparent="00-` + tr + `-` + sp + `-01"`, trace: tr, span: sp, sampled: true},
+		// Databases (sqlcommenter) and Kubernetes components.
+		{name: "sqlcommenter postgres log", line: `2024-05-01 10:00:00.000 UTC [123] LOG:  duration: 0.5 ms  statement: SELECT * FROM t /*controller='index',framework='django',traceparent='00-` + tr + `-` + sp + `-01'*/`, trace: tr, span: sp, sampled: true, source: SourceTraceparent},
+		{name: "klog structured", line: `I0501 10:00:00.000000       1 handler.go:42] "request" traceID="` + tr + `" spanID="` + sp + `"`, trace: tr, span: sp},
+		{name: "gelf additional fields", line: `{"version":"1.1","host":"web-1","short_message":"hello","_traceId":"` + tr + `","_spanId":"` + sp + `"}`, trace: tr, span: sp},
+		{name: "app engine trace_id", line: `{"message":"hello","appengine.googleapis.com/trace_id":"` + tr + `"}`, trace: tr},
 		// Frameworks.
 		{name: "go-zero json", line: `{"@timestamp":"2024-05-01T10:00:00.000+00:00","caller":"handler/h.go:20","content":"hello","level":"info","span":"` + sp + `","trace":"` + tr + `"}`, trace: tr, span: sp, source: SourcePlain},
 		{name: "go-zero plain text", line: "2024-05-01T10:00:00.000Z\tinfo\thello\tduration=20.6ms\tcaller=handler/h.go:20\ttrace=" + tr + "\tspan=" + sp, trace: tr, span: sp, source: SourcePlain},
@@ -147,6 +153,7 @@ func TestFormatSurveyNegatives(t *testing.T) {
 		{name: "counter under trace key", ref: "a number under a plain key is a counter", line: `{"trace":42,"span":7}`},
 		{name: "stack trace under trace key", ref: "a plain trace key holds a stack trace as often as an id", line: `{"msg":"boom","trace":"java.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)"}`},
 		{name: "duration under span key", ref: "a plain span key holds a duration", line: `go-zero-like trace=short span=20ms`},
+		{name: "a double printed in full", ref: "an integer a double holds exactly went through a float", line: `{"trace_id":99999999999999997748809823456034029568}`},
 		{name: "times with colons", ref: "a Jaeger shape needs ids of random length", line: `{"msg":"window","range":"10:07:08:99"}`},
 		{name: "ipv6 address and times in text", ref: "colons of addresses and clocks are not a Jaeger context", line: `connected to [2001:0db8:85a3:0000:0000:8a2e:0370:7334]:443 at 10:07:08:99, mac 00:1a:2b:3c:4d:5e, key 9f86d081884c7d65:9a2feaa0c55ad015a3bf:4f:1b`},
 		{name: "ipv6 address", ref: "colons of an address are not a Jaeger context", line: `{"peer":"2001:0db8:85a3:0000:0000:8a2e:0370:7334"}`},
