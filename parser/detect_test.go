@@ -223,6 +223,16 @@ func TestMessageKeyAndMergeLog(t *testing.T) {
 	}
 }
 
+// TestMergeLogKeepsTextAfterJSON: a JSON line followed by text (New Relic's NR-LINKING
+// decoration) links, and Merge_Log leaves its message field whole rather than drop the text.
+func TestMergeLogKeepsTextAfterJSON(t *testing.T) {
+	line := `{"level":"info","message":"hello"} NR-LINKING|MTIzNDU2|web-1|` + w3cTrace + `|` + w3cSpan + `|checkout|`
+	m, res, _ := process(t, newProc(t, "merge_log", "on"), logLine(t, line))
+	if res.Source != SourceNewRelic || m["log"] != line || m["logging.googleapis.com/spanId"] != w3cSpan {
+		t.Errorf("got %+v: %v", res, m)
+	}
+}
+
 func TestMalformedRecordUnchanged(t *testing.T) {
 	p := newProc(t)
 	good := record(t, kv{"traceparent", w3cLine})

@@ -100,7 +100,7 @@ func (p *Processor) ProcessWith(s *Scratch, dst, record []byte) ([]byte, Result)
 		}
 	}
 	if win.status != idOK {
-		if c.mergeLog && sc.msgJSON {
+		if c.mergeLog && sc.mergeable() {
 			return p.mergeOnly(dst, record, sc, res)
 		}
 		return append(dst, record...), res
@@ -230,6 +230,11 @@ func (sc *scan) eventTime(msg []byte, fromGrok bool) (EventTime, bool) {
 	}
 	return EventTime{}, false
 }
+
+// mergeable reports whether Merge_Log may replace the message field by its members: the
+// line is one JSON object and nothing else (text after it, as New Relic appends its
+// NR-LINKING decoration, would be lost with the field).
+func (sc *scan) mergeable() bool { return sc.msgJSON && len(sc.msgTail) == 0 }
 
 // scanMessageJSON scans the app's JSON line. When the line turns out not to be well-formed
 // JSON, whatever the partial scan found is forgotten: the line is then read as text.

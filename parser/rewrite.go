@@ -113,7 +113,7 @@ func (p *Processor) rewrite(dst, record []byte, pl *plan, sc *scan) ([]byte, err
 		add &^= 1<<outTrace | 1<<outSpan
 	}
 	total := n + uint32(bits.OnesCount16(add))
-	merge := c.mergeLog && sc.msgJSON
+	merge := c.mergeLog && sc.mergeable()
 	var mergeCount uint32
 	if merge {
 		if mergeCount, err = p.buildMerge(pl, sc); err != nil {
