@@ -35,14 +35,19 @@ UNIT     = $(shell $(GO) list ./... | grep -v '/internal/e2e$$')
 ## build: the Fluent Bit plugin (build/out_tracelink.so) and the CLI (build/tracelink)
 build: $(PLUGIN) $(CLI)
 
+# The commit the binaries report (tracelink version, the plugin's start line): the go
+# command records it too, but not where GOFLAGS has -buildvcs=false.
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := $(if $(COMMIT),-ldflags "-X github.com/tracelink/tracelink/internal/version.Commit=$(COMMIT)")
+
 # FORCE: always ask go, whose build cache knows whether anything changed.
 $(PLUGIN): FORCE
 	@mkdir -p $(BUILD)
-	CGO_ENABLED=1 $(GO) build -buildmode=c-shared -o $@ ./plugin
+	CGO_ENABLED=1 $(GO) build $(LDFLAGS) -buildmode=c-shared -o $@ ./plugin
 
 $(CLI): FORCE
 	@mkdir -p $(BUILD)
-	$(GO) build -o $@ ./cmd/tracelink
+	$(GO) build $(LDFLAGS) -o $@ ./cmd/tracelink
 
 # The Fluent Bit the real-host tests and the local try-it use, found as CI finds it:
 # FLUENT_BIT_BIN, else fluent-bit on PATH, else ../shared/fluent-bit/bin/fluent-bit beside the clone.

@@ -263,7 +263,37 @@ func newHostMetrics(api, ins unsafe.Pointer, name string) *hostMetrics {
 	if m.records == nil || m.links == nil || m.retries == nil || m.loop == nil || m.panics == nil {
 		return nil
 	}
+	m.zero()
 	return m
+}
+
+// zero creates every series at 0 (cmt_counter_add creates a label set's series on first
+// use), so that /api/v2/metrics/prometheus shows them, and rate() and alert rules see them,
+// before they first move.
+func (m *hostMetrics) zero() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ts := C.uint64_t(time.Now().UnixNano())
+	for _, r := range []string{"linked", "unchanged", "invalid", "sampled_out"} {
+		m.add(m.records, ts, 0, r)
+	}
+	for src := parser.Source(1); src < parser.NumSources; src++ {
+		m.add(m.links, ts, 0, src.String())
+	}
+	for _, k := range []string{"flush", "send", "in_process"} {
+		m.add(m.retries, ts, 0, k)
+	}
+	m.add(m.loop, ts, 0)
+	m.add(m.panics, ts, 0)
+}
+
+// add adds v to the series of counter with the instance's name and labels; m.mu is held.
+func (m *hostMetrics) add(counter unsafe.Pointer, ts C.uint64_t, v uint64, labels ...string) {
+	vals := []*C.char{m.name}
+	for _, l := range labels {
+		vals = append(vals, m.cstr(l))
+	}
+	C.tl_counter_add(counter, ts, C.double(v), C.int(len(vals)), &vals[0])
 }
 
 // cstr returns a C copy of s, kept for the process's life (metric names and label values).
@@ -282,14 +312,9 @@ func (m *hostMetrics) Add(d tlout.Stats) {
 	defer m.mu.Unlock()
 	ts := C.uint64_t(time.Now().UnixNano())
 	add := func(counter unsafe.Pointer, v uint64, labels ...string) {
-		if v == 0 {
-			return
+		if v != 0 {
+			m.add(counter, ts, v, labels...)
 		}
-		vals := []*C.char{m.name}
-		for _, l := range labels {
-			vals = append(vals, m.cstr(l))
-		}
-		C.tl_counter_add(counter, ts, C.double(v), C.int(len(vals)), &vals[0])
 	}
 	add(m.records, d.LinkedTotal(), "linked")
 	add(m.records, d.Unchanged, "unchanged")

@@ -32,8 +32,10 @@ import (
 
 	"github.com/fluent/fluent-bit-go/output"
 
+	"github.com/tracelink/tracelink/internal/fbconf"
 	"github.com/tracelink/tracelink/internal/host"
 	tlout "github.com/tracelink/tracelink/internal/output"
+	"github.com/tracelink/tracelink/internal/version"
 )
 
 // pluginName is the output name used in [OUTPUT] Name.
@@ -86,7 +88,28 @@ func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 		return output.FLB_ERROR // internal/output logged why
 	}
 	output.FLBPluginSetContext(plugin, handle)
+	logRouting(handle)
 	return output.FLB_OK
+}
+
+// logRouting logs, at start, what the routing check of `tracelink check` finds for the
+// instance (its records coming back to no output, or to one that also gets the raw tags),
+// where the configuration file can be read: those mistakes lose or double every record
+// without any other error. The instance started handle-th is the handle-th tracelink
+// output of the file, as Fluent Bit starts them in file order.
+func logRouting(handle int) {
+	pipe, err := hostPipeline()
+	if err != nil {
+		return
+	}
+	findings, _ := pipe.Routing(handle)
+	for _, f := range findings {
+		level := "warn"
+		if f.Severity == fbconf.Error {
+			level = "error"
+		}
+		reg.logf(level, "[%s.%d] %s", pluginName, handle, f)
+	}
 }
 
 // FLBPluginFlushCtx processes and delivers one chunk for the instance ctx belongs to.
@@ -129,7 +152,7 @@ func hostAllows(caps host.Caps) error {
 	if caps.Refuse != "" {
 		return errors.New(caps.Refuse)
 	}
-	startOnce.Do(func() { reg.logf("info", "%s", caps.Summary()) })
+	startOnce.Do(func() { reg.logf("info", "tracelink %s in %s", version.String(), caps.Summary()) })
 	pipe, err := hostPipeline()
 	if err != nil {
 		return nil // nothing to check: a pipeline given with flags has no hot reload setting to read

@@ -103,6 +103,24 @@ func (p *Pipeline) Workers() string {
 	return ""
 }
 
+// Routing returns what fbconf.CheckRouting finds for the index-th tracelink output of the
+// pipeline (in file order, as Fluent Bit starts them): where its records go when they come
+// back, double shipping. ok is false when the pipeline has no such output.
+func (p *Pipeline) Routing(index int) (findings []fbconf.Finding, ok bool) {
+	n := 0
+	for _, s := range p.sections {
+		if !s.IsTracelink() {
+			continue
+		}
+		if n == index {
+			_, f := fbconf.CheckRouting(p.sections, s)
+			return f, true
+		}
+		n++
+	}
+	return nil, false
+}
+
 // isOn reports whether v is one of Fluent Bit's spellings of true.
 func isOn(v string) bool {
 	on, err := property.ParseBool("", v, false)
