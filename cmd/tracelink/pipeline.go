@@ -11,8 +11,8 @@ import (
 
 // checkPipeline checks what a tracelink output section needs from the rest of its
 // pipeline, as far as the config file shows it: a Match that cannot loop back to the
-// output, and a forward input where the output sends (errors); Workers with hot reload
-// (a warning). The routing of the records it hands back is fbconf.CheckRouting's.
+// output, a forward input where the output sends, no Workers with hot reload (errors); a
+// threaded forward input, which gets the socket instead of in-process delivery (a note). The routing of the records it hands back is fbconf.CheckRouting's.
 func checkPipeline(all []fbconf.Section, sec fbconf.Section) []fbconf.Finding {
 	var out []fbconf.Finding
 	if emit := strings.ToLower(sec.Get("Emit")); emit == "" || emit == "forward" {
@@ -30,7 +30,14 @@ func checkPipeline(all []fbconf.Section, sec fbconf.Section) []fbconf.Finding {
 	if sec.Get("Workers") != "" {
 		for _, s := range all {
 			if s.Kind == "SERVICE" && isOn(s.Get("Hot_Reload")) {
-				out = append(out, fbconf.Finding{Severity: fbconf.Warning, Pos: sec.Pos("Workers"), Msg: "Workers with Hot_Reload on: Fluent Bit v5.1.1 crashes on the second hot reload of a Go output with Workers; tracelink does not need Workers (a flush never waits)"})
+				out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: sec.Pos("Workers"), Msg: "Workers with Hot_Reload on: Fluent Bit crashes (SIGSEGV) at the second hot reload of a Go output with Workers, so the plugin refuses to start; remove Workers (tracelink does not need it: a flush never waits) or turn Hot_Reload off"})
+			}
+		}
+	}
+	if path := sec.Get("Unix_Path"); path != "" && !isOff(sec.Get("In_Process")) {
+		for _, s := range all {
+			if s.Kind == "INPUT" && strings.EqualFold(s.Get("Name"), "forward") && s.Get("Unix_Path") == path && isOn(s.Get("Threaded")) {
+				out = append(out, fbconf.Finding{Severity: fbconf.Note, Pos: s.Pos("Threaded"), Msg: fmt.Sprintf("the forward input on %s has threaded on: tracelink sends to it through its socket, not in process (only the input's own thread may append to it), at about twice the CPU per record", path)})
 			}
 		}
 	}
@@ -66,9 +73,6 @@ func checkForwardInput(all []fbconf.Section, sec fbconf.Section) (pos string, er
 		}
 		switch {
 		case path != "" && inPath == path:
-			if isOn(s.Get("Threaded")) && !isOff(sec.Get("In_Process")) {
-				return s.Pos("Threaded"), fmt.Errorf("the forward input on %s has threaded on, and tracelink puts records into that input in process from the engine thread (In_Process, on by default): set In_Process off on the tracelink output, or drop threaded from the input", path)
-			}
 			return "", nil
 		case path == "" && inPath == "" && inPort == port && listensOn(inListen, host):
 			return "", nil

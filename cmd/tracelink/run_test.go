@@ -312,8 +312,8 @@ func TestRunConfigPipeline(t *testing.T) {
 		{"no forward input", "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n", "tracelink sends to unix:/run/fw.sock, but there is no forward input", 2},
 		{"forward input elsewhere", fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Forward_Port 24225\n", "sends to 127.0.0.1:24225, but the forward inputs listen on unix:/run/fw.sock", 2},
 		{"tcp default", "[INPUT]\n  Name forward\n[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n", "", 0},
-		{"workers with hot reload", "[SERVICE]\n  Hot_Reload On\n" + fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n  Workers 2\n", "warning: ", 0},
-		{"threaded forward input", "[INPUT]\n  Name forward\n  Unix_Path /run/fw.sock\n  Threaded on\n[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n", "conf:4: the forward input on /run/fw.sock has threaded on", 2},
+		{"workers with hot reload", "[SERVICE]\n  Hot_Reload On\n" + fwd + "[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n  Workers 2\n", "conf:11: Workers with Hot_Reload on", 2},
+		{"threaded forward input: not an error (the plugin uses the socket)", "[INPUT]\n  Name forward\n  Unix_Path /run/fw.sock\n  Threaded on\n[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n", "conf:4: the forward input on /run/fw.sock has threaded on: tracelink sends to it through its socket", 0},
 		{"threaded forward input, In_Process off", "[INPUT]\n  Name forward\n  Unix_Path /run/fw.sock\n  Threaded on\n[OUTPUT]\n  Name tracelink\n  Match kube.*\n  Format otel\n  Unix_Path /run/fw.sock\n  In_Process off\n", "", 0},
 		{"stdout needs no input", "[OUTPUT]\n  Name tracelink\n  Match *\n  Format otel\n  Emit stdout\n", "", 0},
 	}
