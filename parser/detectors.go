@@ -463,6 +463,14 @@ func b3Candidate(sc *scan, c *candidate) bool {
 		return false
 	}
 	ids(c, SourceB3, &v[fB3Trace], radixHex, &v[fB3Span], radixHex)
+	if c.status == idOK && upperHexID(&v[fB3Trace]) {
+		// B3's ids are lower-hex (https://github.com/openzipkin/b3-propagation#traceid).
+		*c = candidate{source: SourceB3, status: idInvalid}
+		return true
+	}
+	if c.ctx.span != 0 && upperHexID(&v[fB3Span]) {
+		c.ctx.span, c.spanBad = 0, true
+	}
 	c.setSampled(readSampled(&v[fB3Sampled]))
 	if readSampled(&v[fB3Flags]) == triTrue {
 		c.ctx.sampled = triTrue // debug implies sampled
@@ -665,4 +673,14 @@ func instanaCandidate(sc *scan, c *candidate) bool {
 		}
 	}
 	return true
+}
+
+// upperHexID reports whether a string value is a hex id (16 or 32 digits) with upper-case
+// digits in it.
+func upperHexID(v *value) bool {
+	if v.kind != vkString {
+		return false
+	}
+	s := trimSpace(v.s)
+	return (len(s) == 16 || len(s) == 32) && !lowerHex(s)
 }

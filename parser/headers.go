@@ -77,6 +77,11 @@ func parseB3Single(s []byte) (spanCtx, bool) {
 	if !ok || n < 2 {
 		return spanCtx{}, false
 	}
+	// B3's ids are lower-hex (https://github.com/openzipkin/b3-propagation#traceid): Brave's
+	// and OpenTelemetry's B3 extractors refuse upper case.
+	if !lowerHex(parts[0]) || !lowerHex(parts[1]) {
+		return spanCtx{}, false
+	}
 	c, ok := parseHexPair(parts[0], parts[1])
 	if !ok {
 		return spanCtx{}, false
@@ -349,6 +354,10 @@ func parseSentryTrace(s []byte) (spanCtx, bool) {
 	var parts [3][]byte
 	n, ok := splitFields(bytes.TrimSpace(s), '-', parts[:])
 	if !ok || n < 2 || len(parts[0]) != 32 {
+		return spanCtx{}, false
+	}
+	// Sentry's header is lower-case hex ([0-9a-f]{32}-[0-9a-f]{16}, the SDKs' regex).
+	if !lowerHex(parts[0]) || !lowerHex(parts[1]) {
 		return spanCtx{}, false
 	}
 	c, ok := parseHexPair(parts[0], parts[1])
