@@ -189,6 +189,16 @@ func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlou
 	}
 }
 
+// newHostLog returns a logger through Fluent Bit's own logger for plugin, or nil where the
+// host's API has no logger. Only for hosts whose API layout is verified.
+func newHostLog(plugin unsafe.Pointer, prefix string) *hostLog {
+	api := C.tl_api(plugin)
+	if C.tl_has_log(api) == 0 {
+		return nil
+	}
+	return &hostLog{api: api, ins: C.tl_ins(plugin), prefix: prefix}
+}
+
 // hostLog writes an instance's log lines through Fluent Bit's own logger: its format,
 // its log_level (of the instance) and its log_file apply.
 type hostLog struct {

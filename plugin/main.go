@@ -78,8 +78,8 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 	defer reg.recoverTo("FLBPluginInit", &code, output.FLB_ERROR)
 	caps := hostCaps()
-	if err := hostAllows(caps); err != nil {
-		reg.logf("error", "%v", err)
+	if err := hostAllows(caps, startLogger(plugin, caps, "")); err != nil {
+		startLogger(plugin, caps, "").Logf(tlout.LevelError, "%v", err)
 		return output.FLB_ERROR
 	}
 	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
@@ -88,7 +88,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 		return output.FLB_ERROR // internal/output logged why
 	}
 	output.FLBPluginSetContext(plugin, handle)
-	logRouting(handle)
+	logRouting(handle, startLogger(plugin, caps, fmt.Sprintf("%s.%d", pluginName, handle)))
 	return output.FLB_OK
 }
 
@@ -97,18 +97,18 @@ func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 // where the configuration file can be read: those mistakes lose or double every record
 // without any other error. The instance started handle-th is the handle-th tracelink
 // output of the file, as Fluent Bit starts them in file order.
-func logRouting(handle int) {
+func logRouting(handle int, log tlout.Logger) {
 	pipe, err := hostPipeline()
 	if err != nil {
 		return
 	}
 	findings, _ := pipe.Routing(handle)
 	for _, f := range findings {
-		level := "warn"
+		level := tlout.LevelWarn
 		if f.Severity == fbconf.Error {
-			level = "error"
+			level = tlout.LevelError
 		}
-		reg.logf(level, "[%s.%d] %s", pluginName, handle, f)
+		log.Logf(level, "%s", f)
 	}
 }
 
@@ -148,11 +148,11 @@ func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) (code C.int)
 // a host older than the supported range, or Workers on a tracelink output of a pipeline
 // that hot-reloads (the Go proxy's output workers crash Fluent Bit at the second reload).
 // It logs, once per process, what the host allows.
-func hostAllows(caps host.Caps) error {
+func hostAllows(caps host.Caps, log tlout.Logger) error {
 	if caps.Refuse != "" {
 		return errors.New(caps.Refuse)
 	}
-	startOnce.Do(func() { reg.logf("info", "tracelink %s in %s", version.String(), caps.Summary()) })
+	startOnce.Do(func() { log.Logf(tlout.LevelInfo, "tracelink %s in %s", version.String(), caps.Summary()) })
 	pipe, err := hostPipeline()
 	if err != nil {
 		return nil // nothing to check: a pipeline given with flags has no hot reload setting to read
@@ -161,6 +161,39 @@ func hostAllows(caps host.Caps) error {
 		return fmt.Errorf("%s: Workers on a tracelink output with hot reload on: Fluent Bit crashes (SIGSEGV) at the second reload of a Go output that has workers. Remove Workers (tracelink does not need it: without it, records go to the forward input in process), or turn hot_reload off", at)
 	}
 	return nil
+}
+
+// startLogger logs lines about starting an instance: through Fluent Bit's logger (its format,
+// log_level and log_file) where the host's API is verified, else as the registry does. The
+// lines are prefixed [output:tracelink] or, with an instance name, [output:tracelink:NAME].
+func startLogger(plugin unsafe.Pointer, caps host.Caps, name string) tlout.Logger {
+	prefix := "[output:" + pluginName + "] "
+	if name != "" {
+		prefix = "[output:" + pluginName + ":" + name + "] "
+	}
+	if caps.HostAPI {
+		if l := newHostLog(plugin, prefix); l != nil {
+			return l
+		}
+	}
+	return regLog(prefix)
+}
+
+// regLog logs through the registry's writer (Fluent Bit's stderr), with a prefix.
+type regLog string
+
+// Logf implements tlout.Logger.
+func (p regLog) Logf(level tlout.Level, format string, args ...any) {
+	name := "info"
+	switch level {
+	case tlout.LevelError:
+		name = "error"
+	case tlout.LevelWarn:
+		name = "warn"
+	case tlout.LevelDebug:
+		name = "debug"
+	}
+	reg.write(name, string(p)+fmt.Sprintf(format, args...))
 }
 
 // startOnce guards the line that says what the host allows.
@@ -289,10 +322,12 @@ func (r *registry) removeAll() {
 
 // logf writes a Fluent Bit style line for events outside any instance.
 func (r *registry) logf(level, format string, args ...any) {
-	if len(level) < 5 {
-		level = fmt.Sprintf("%5s", level)
-	}
-	line := fmt.Sprintf("[%s] [%s] [output:%s] %s\n", time.Now().Format("2006/01/02 15:04:05"), level, pluginName, fmt.Sprintf(format, args...))
+	r.write(level, "[output:"+pluginName+"] "+fmt.Sprintf(format, args...))
+}
+
+// write writes msg as a Fluent Bit style line at level (error, warn, info, debug).
+func (r *registry) write(level, msg string) {
+	line := fmt.Sprintf("[%s] [%5s] %s\n", time.Now().Format("2006/01/02 15:04:05"), level, msg)
 	_, _ = r.logw.Write([]byte(line))
 }
 
