@@ -167,3 +167,19 @@ func TestFormatSurveyNegatives(t *testing.T) {
 		{name: "dynatrace without trace", ref: "dt.entity fields alone carry no trace", line: `[!dt dt.entity.process_group_instance=PROCESS_GROUP_INSTANCE-1] hello`},
 	})
 }
+
+// TestTextSerializations: trace context printed by a language's own value printers inside a
+// text line, whatever the source: escaped JSON in a quoted logfmt value, Ruby's hash inspect
+// (both spacings), Go's http.Header, Python's dict repr, Java's toString.
+func TestTextSerializations(t *testing.T) {
+	const tr, sp = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	checkLinks(t, []linkCase{
+		{name: "escaped JSON in logfmt", line: `level=info msg="{\"trace_id\":\"` + tr + `\",\"span_id\":\"` + sp + `\"}"`, trace: tr, span: sp},
+		{name: "ruby hash inspect", line: `Parameters: {"trace_id"=>"` + tr + `", "span_id"=>"` + sp + `"}`, trace: tr, span: sp},
+		{name: "ruby 3.4 hash inspect", line: `Parameters: {"trace_id" => "` + tr + `", "span_id" => "` + sp + `"}`, trace: tr, span: sp},
+		{name: "go http.Header", line: `headers: map[Accept:[*/*] Traceparent:[00-` + tr + `-` + sp + `-01]]`, trace: tr, span: sp, sampled: true, source: SourceTraceparent},
+		{name: "python dict repr", line: `ctx={'trace_id': '` + tr + `', 'span_id': '` + sp + `'}`, trace: tr, span: sp},
+		{name: "java SpanContext toString", line: `ImmutableSpanContext{traceId=` + tr + `, spanId=` + sp + `, traceFlags=01, traceState=ArrayBasedTraceState{entries=[]}, remote=false, valid=true}`, trace: tr, span: sp, sampled: true},
+		{name: "prose arrow is not a pair", line: `moved trace => archive`},
+	})
+}

@@ -53,8 +53,17 @@ func (sc *scan) scanText(s []byte) {
 	for i := nextSep(s, 0); i >= 0; i = nextSep(s, i+1) {
 		c := s[i]
 		j := i
+		rocket := c == '=' && i+1 < len(s) && s[i+1] == '>' // Ruby's "key" => "value"
+		if rocket {
+			for j > 0 && s[j-1] == ' ' {
+				j--
+			}
+		}
 		if j > 0 && (s[j-1] == '"' || s[j-1] == '\'') {
 			j--
+			if j > 0 && s[j-1] == '\\' {
+				j-- // \"key\": JSON escaped inside a quoted text value
+			}
 		}
 		k := j
 		for k > 0 && isKeyChar(s[k-1]) {
@@ -71,14 +80,27 @@ func (sc *scan) scanText(s []byte) {
 			continue
 		}
 		v := s[i+1:]
-		if c == ':' {
+		switch {
+		case c == ':':
 			v = skipWS(v)
-		} else if len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		case rocket:
+			v = skipWS(v[1:])
+		case len(v) > 0 && (v[0] == ' ' || v[0] == '\t'):
 			continue // "a = b" is prose more often than a pair
+		}
+		if len(v) > 1 && v[0] == '[' && headerValued(f) {
+			v = v[1:] // Go's http.Header printed: Traceparent:[00-...]
 		}
 		var val []byte
 		var end int
-		if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
+		if len(v) > 2 && v[0] == '\\' && v[1] == '"' {
+			// \"value\": JSON escaped inside a quoted text value.
+			e := bytes.Index(v[2:], []byte{'\\', '"'})
+			if e < 0 {
+				continue
+			}
+			val, end = v[2:2+e], 4+e
+		} else if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
 			q := v[0]
 			e := bytes.IndexByte(v[1:], q)
 			if e < 0 {
