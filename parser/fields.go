@@ -184,9 +184,10 @@ func vocabField(key []byte) field {
 	var buf [maxKeyLen]byte
 	k, _ := lowerInto(buf[:], key)
 	f := fNone
+	var prefix []byte // the key before its suffix: the words that qualify it
 	for _, v := range vocabSuffixes {
 		if len(k) > len(v.suffix) && string(k[len(k)-len(v.suffix):]) == v.suffix {
-			f = v.f
+			f, prefix = v.f, k[:len(k)-len(v.suffix)]
 			break
 		}
 	}
@@ -194,11 +195,11 @@ func vocabField(key []byte) field {
 		return fNone
 	}
 	for _, w := range vocabOthers {
-		if bytes.Contains(k, []byte(w)) {
+		if bytes.Contains(prefix, []byte(w)) {
 			return fNone
 		}
 	}
-	if f == fOTelSpan && bytes.Contains(k, []byte("root")) {
+	if f == fOTelSpan && bytes.Contains(prefix, []byte("root")) {
 		return fNone // the trace's root span (rootSpanId) is another span than the log's
 	}
 	if bytes.HasPrefix(k, []byte("dd")) && (k[2] == '.' || k[2] == '_' || k[2] == '-' || k[2] == 't' || k[2] == 's') ||

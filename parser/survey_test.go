@@ -183,3 +183,23 @@ func TestTextSerializations(t *testing.T) {
 		{name: "prose arrow is not a pair", line: `moved trace => archive`},
 	})
 }
+
+// TestVocabField: keys no table lists, named by how they end; keys naming another span or
+// trace are not ours.
+func TestVocabField(t *testing.T) {
+	for key, want := range map[string]field{
+		"AWS-XRAY-TRACE-ID": fOTelTrace, "opencensusTraceId": fOTelTrace, "dt.trace_id": fOTelTrace,
+		"trace.trace_id": fOTelTrace, "x-request-trace-id": fOTelTrace, "otel_trace_id": fOTelTrace,
+		"_spanId": fOTelSpan, "dt.span_id": fOTelSpan, "requestSpanId": fOTelSpan,
+		"request_Traceparent": fTraceparent, "http_traceparent": fTraceparent,
+		"dt.trace_sampled": fOTelSampled, "otel_trace_flags": fOTelFlags,
+		"ddTraceId": fDDTrace, "dd-trace-id": fDDTrace, "datadog.span_id": fDDSpan,
+		"parentSpanId": fNone, "parent_trace_id": fNone, "linkedTraceId": fNone, "prevTraceId": fNone,
+		"origin_trace_id": fNone, "childSpanId": fNone, "rootSpanId": fNone, "causation_trace_id": fNone,
+		"request_id": fNone, "x-request-id": fNone, "event_id": fNone, "uid": fNone, "traces": fNone,
+	} {
+		if got := vocabField([]byte(key)); got != want {
+			t.Errorf("vocabField(%q) = %d, want %d", key, got, want)
+		}
+	}
+}
