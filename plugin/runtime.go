@@ -1,0 +1,90 @@
+package main
+
+import (
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+// The Go runtime's settings inside Fluent Bit. The plugin's Go code is a guest in a C
+// process whose memory and CPU Fluent Bit's own configuration bounds (Mem_Buf_Limit,
+// storage limits, a container's limits), so the runtime is kept small unless the user asks
+// otherwise: each setting applies only where its environment variable (GOGC, GOMEMLIMIT,
+// GOMAXPROCS) is unset, and the variable, read by the runtime itself at start, wins.
+//
+//   - GOMAXPROCS at most runtimeMaxProcs: flushes run on Fluent Bit's threads (the engine
+//     thread, or its output workers), each holding one P while in Go; more Ps only let the
+//     garbage collector's idle workers and spinning threads take CPU from Fluent Bit.
+//   - GOGC runtimeGCPercent: the heap is mostly the long-lived flush buffers, so a lower
+//     percentage bounds the garbage between collections at little CPU.
+//   - GOMEMLIMIT runtimeMemLimit: a soft limit on the Go heap; the collector works harder
+//     as it nears it instead of letting the heap grow.
+const (
+	runtimeMaxProcs  = 2
+	runtimeGCPercent = 25
+	runtimeMemLimit  = 64 << 20
+)
+
+// TRACELINK_CPUPROFILE=path writes a CPU profile of the plugin's Go code (pprof format) to
+// path, from the plugin's load for TRACELINK_CPUPROFILE_SECONDS (default 60) seconds, for
+// `go tool pprof build/out_tracelink.so path`.
+const (
+	cpuProfileEnv        = "TRACELINK_CPUPROFILE"
+	cpuProfileSecondsEnv = "TRACELINK_CPUPROFILE_SECONDS"
+)
+
+func init() {
+	applyRuntimeDefaults(os.Getenv)
+	startCPUProfile(os.Getenv)
+}
+
+// applyRuntimeDefaults applies the settings above where getenv says the user did not set
+// their variable.
+func applyRuntimeDefaults(getenv func(string) string) {
+	if getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) > runtimeMaxProcs {
+		runtime.GOMAXPROCS(runtimeMaxProcs)
+	}
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(runtimeGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(runtimeMemLimit)
+	}
+}
+
+// startCPUProfile starts the CPU profile TRACELINK_CPUPROFILE asks for, and stops it (which
+// writes it out) after TRACELINK_CPUPROFILE_SECONDS.
+func startCPUProfile(getenv func(string) string) {
+	path := getenv(cpuProfileEnv)
+	if path == "" {
+		return
+	}
+	seconds := 60
+	if s := getenv(cpuProfileSecondsEnv); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			seconds = n
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		reg.logf("error", "%s: %v", cpuProfileEnv, err)
+		return
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		reg.logf("error", "%s: %v", cpuProfileEnv, err)
+		_ = f.Close()
+		return
+	}
+	reg.logf("info", "writing a CPU profile to %s for %d s", path, seconds)
+	time.AfterFunc(time.Duration(seconds)*time.Second, func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			reg.logf("error", "%s: %v", cpuProfileEnv, err)
+			return
+		}
+		reg.logf("info", "CPU profile written to %s", path)
+	})
+}
