@@ -171,6 +171,34 @@ var vocabSuffixes = [...]struct {
 // a link, a previous or originating request, a child.
 var vocabOthers = [...]string{"parent", "link", "prev", "orig", "caus", "child", "follow", "next", "other", "remote"}
 
+// headerPrefixes are what access logs and header dumps put before a header's name: nginx's
+// $http_ variables, Traefik's request_ fields, header maps flattened with dots.
+var headerPrefixes = [...]string{"http_", "http.", "request_", "req_", "header_", "headers_", "headers.", "request.headers."}
+
+// headerAlias names a header written the way access logs and variables write header names:
+// with a prefix (http_x_b3_traceid, request_Sentry-Trace) or '_' for '-'
+// (x_cloud_trace_context, uber_trace_id). k is lowercase.
+func headerAlias(k []byte) field {
+	for _, p := range headerPrefixes {
+		if len(k) > len(p) && string(k[:len(p)]) == p {
+			k = k[len(p):]
+			break
+		}
+	}
+	var buf [maxKeyLen]byte
+	h := buf[:len(k)]
+	for i, c := range k {
+		if c == '_' {
+			c = '-'
+		}
+		h[i] = c
+	}
+	if fi, ok := keyTable.lookupJoined(nil, h); ok && !fi.meta && !fi.textOnly {
+		return fi.f
+	}
+	return fNone
+}
+
 // vocabField names a key that no table lists by its suffix (see vocabSuffixes).
 func vocabField(key []byte) field {
 	n := len(key)
@@ -178,11 +206,14 @@ func vocabField(key []byte) field {
 		return fNone
 	}
 	last := key[n-1] | 0x20
-	if last != 'd' && last != 't' && last != 's' {
-		return fNone // ...id, ...parent, ...flags / ...sampled: one compare for most keys
+	if last != 'd' && last != 't' && last != 's' && last != '3' && last != 'e' {
+		return fNone // ...id, ...parent, ...context, ...flags, ...sampled, ...b3, ...trace
 	}
 	var buf [maxKeyLen]byte
 	k, _ := lowerInto(buf[:], key)
+	if f := headerAlias(k); f != fNone {
+		return f
+	}
 	f := fNone
 	var prefix []byte // the key before its suffix: the words that qualify it
 	for _, v := range vocabSuffixes {

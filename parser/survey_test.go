@@ -107,6 +107,7 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "nginx otel module", line: `10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 512 trace_id=` + tr + ` span_id=` + sp + ` sampled=1`, trace: tr, span: sp, sampled: true},
 		{name: "nginx http_traceparent", line: `10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 512 "-" "curl/8.0" "00-` + tr + `-` + sp + `-01"`, trace: tr, span: sp, sampled: true},
 		{name: "nginx json log_format", line: `{"remote_addr":"10.0.0.1","request":"GET / HTTP/1.1","status":"200","request_id":"9f1c2b3a4d5e6f708192a3b4c5d6e7f8","http_traceparent":"00-` + tr + `-` + sp + `-01"}`, trace: tr, span: sp, sampled: true},
+		{name: "nginx header variables", line: `{"remote_addr":"10.0.0.1","status":"200","http_x_cloud_trace_context":"` + tr + `/67667974448284343","http_uber_trace_id":"-"}`, trace: tr, span: sp, source: SourceCloudTrace},
 		{name: "haproxy captured header", line: `10.0.0.1:51234 [01/May/2024:10:00:00.000] fe be/srv1 0/0/1/2/3 200 512 - - ---- 1/1/0/0/0 0/0 {00-` + tr + `-` + sp + `-01|curl/8.0} "GET / HTTP/1.1"`, trace: tr, span: sp, sampled: true},
 		{name: "traefik json access log headers", line: `{"ClientHost":"10.0.0.1","RequestMethod":"GET","RequestPath":"/","DownstreamStatus":200,"request_Traceparent":"00-` + tr + `-` + sp + `-01","request_X-Request-Id":"a3a4a9a1-3c3f-4c2e-9a47-1a2b3c4d5e6f"}`, trace: tr, span: sp, sampled: true},
 		{name: "traefik otel access log", line: `{"ClientHost":"10.0.0.1","RequestMethod":"GET","DownstreamStatus":200,"TraceId":"` + tr + `","SpanId":"` + sp + `"}`, trace: tr, span: sp},
@@ -188,7 +189,7 @@ func TestTextSerializations(t *testing.T) {
 // trace are not ours.
 func TestVocabField(t *testing.T) {
 	for key, want := range map[string]field{
-		"AWS-XRAY-TRACE-ID": fOTelTrace, "opencensusTraceId": fOTelTrace, "dt.trace_id": fOTelTrace,
+		"AWS-XRAY-TRACE-ID": fXRay, "opencensusTraceId": fOTelTrace, "dt.trace_id": fOTelTrace,
 		"trace.trace_id": fOTelTrace, "x-request-trace-id": fOTelTrace, "otel_trace_id": fOTelTrace,
 		"_spanId": fOTelSpan, "dt.span_id": fOTelSpan, "requestSpanId": fOTelSpan,
 		"request_Traceparent": fTraceparent, "http_traceparent": fTraceparent,
@@ -196,6 +197,9 @@ func TestVocabField(t *testing.T) {
 		"ddTraceId": fDDTrace, "dd-trace-id": fDDTrace, "datadog.span_id": fDDSpan,
 		"parentSpanId": fNone, "parent_trace_id": fNone, "linkedTraceId": fNone, "prevTraceId": fNone,
 		"origin_trace_id": fNone, "childSpanId": fNone, "rootSpanId": fNone, "causation_trace_id": fNone,
+		"x_cloud_trace_context": fCloudTrace, "http_x_cloud_trace_context": fCloudTrace, "http_uber_trace_id": fJaeger,
+		"request_Sentry-Trace": fSentryTrace, "http_x_b3_sampled": fB3Sampled, "req_x_b3_traceid": fB3Trace, "http_b3": fB3,
+		"headers.X-Amzn-Trace-Id": fXRay, "http_x_request_id": fNone,
 		"request_id": fNone, "x-request-id": fNone, "event_id": fNone, "uid": fNone, "traces": fNone,
 	} {
 		if got := vocabField([]byte(key)); got != want {
