@@ -96,21 +96,29 @@ func build(t *testing.T) (so, harness string) {
 	return built.so, built.harness
 }
 
-// buildInto builds the plugin with -buildmode=c-shared and compiles the harness into dir.
+// buildInto builds the plugin with -buildmode=c-shared (or takes it from the cache of
+// earlier runs, socache_test.go) and compiles the harness into dir.
 func buildInto(dir, goBin, cc string) (so, harness string, err error) {
-	so = filepath.Join(dir, "out_tracelink.so")
 	harness = filepath.Join(dir, "harness")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-buildvcs=false", "-buildmode=c-shared", "-o", so, "github.com/tracelink/tracelink/plugin")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("building the plugin: %w\n%s", err, out)
+	const pkg = "github.com/tracelink/tracelink/plugin"
+	goArgs := []string{"build", "-buildvcs=false", "-buildmode=c-shared"}
+	so, err = cachedBuild(ctx, goBin, cc, pkg, goArgs, dir, func(so string) error {
+		cmd := exec.CommandContext(ctx, goBin, append(goArgs, "-o", so, pkg)...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building the plugin: %w\n%s", err, out)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", "", err
 	}
 	// -rdynamic exports the harness's stand-ins for Fluent Bit's functions (flb_context_get,
 	// flb_input_*, cmt_*, the version hook) to the plugin's dlsym(RTLD_DEFAULT, ...).
-	cmd = exec.CommandContext(ctx, cc, "-std=gnu99", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
+	cmd := exec.CommandContext(ctx, cc, "-std=gnu99", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
 		"-I", filepath.Join("..", "..", "plugin"),
 		"-o", harness, filepath.Join("testdata", "harness.c"), "-ldl", "-lpthread")
 	if out, err := cmd.CombinedOutput(); err != nil {
