@@ -205,7 +205,7 @@ var detectors = [...]detector{
 		{f: fB3Sampled, keys: []string{"x-b3-sampled"}},
 		{f: fB3Flags, keys: []string{"x-b3-flags"}},
 	}},
-	{trigger: fXRay, source: SourceXRay, parse: parseXRay, keys: []fieldKeys{
+	{trigger: fXRay, source: SourceXRay, parse: parseXRay, text: findXRayToken, keys: []fieldKeys{
 		// xray_trace_id: AWS Lambda Powertools (a bare "1-..." trace id);
 		// _x_amzn_trace_id: the Lambda environment variable.
 		{f: fXRay, keys: []string{"x-amzn-trace-id", "xray_trace_id", "_x_amzn_trace_id", "aws-xray-trace-id", "trace_id.aws"}, header: true},

@@ -153,7 +153,7 @@ func FuzzShapes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := []byte(s)
-		for _, find := range []func([]byte) (spanCtx, bool, bool){findBareTraceparent, findCloudTraceToken, findNRLinking, findSleuth, findJaegerToken} {
+		for _, find := range []func([]byte) (spanCtx, bool, bool){findBareTraceparent, findCloudTraceToken, findNRLinking, findSleuth, findJaegerToken, findXRayToken} {
 			if c, ok, seen := find(b); ok && (c.trace.isZero() || !seen) {
 				t.Fatalf("finder accepted %q: %+v (seen %v)", s, c, seen)
 			}

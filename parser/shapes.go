@@ -305,3 +305,25 @@ func findJaegerToken(s []byte) (spanCtx, bool, bool) {
 		off = end
 	}
 }
+
+// findXRayToken looks for an X-Ray trace id standing alone in a text line
+// (1-EPOCH-RANDOM: API Gateway's $context.xrayTraceId in a text access log format), not
+// inside a word, ended by the end of a token, its epoch a plausible time (2014 to 2100).
+func findXRayToken(s []byte) (spanCtx, bool, bool) {
+	for off := 0; ; {
+		j := bytes.Index(s[off:], []byte("1-"))
+		if j < 0 {
+			return spanCtx{}, false, false
+		}
+		i := off + j
+		off = i + 1
+		if i+35 > len(s) || s[i+10] != '-' || i > 0 && isKeyChar(s[i-1]) || i+35 < len(s) && !tokenEnd(s[i+35]) {
+			continue
+		}
+		t, ok := parseXRayTraceID(s[i : i+35])
+		if epoch := t.hi >> 32; !ok || epoch < 0x53000000 || epoch > 0xF4865700 {
+			continue
+		}
+		return spanCtx{trace: t}, true, true
+	}
+}

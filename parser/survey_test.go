@@ -93,6 +93,7 @@ func TestFormatSurvey(t *testing.T) {
 		{name: "lambda report line", line: "REPORT RequestId: 3604209a-e9a3-11e6-939a-754dd98c7be3\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\tMax Memory Used: 18 MB\t\nXRAY TraceId: " + xray + "\tSegmentId: 53995c3f42cd8ad8\tSampled: true", trace: xrTr, span: "53995c3f42cd8ad8", sampled: true, source: SourceXRay},
 		{name: "aws alb access log", line: `https 2024-05-01T10:00:00.000000Z app/my-lb/50dc6c495c0c9188 10.0.0.1:46532 10.0.0.2:80 0.000 0.001 0.000 200 200 34 366 "GET https://example.com:443/ HTTP/1.1" "curl/8.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=` + xray + `" "-" "-" 0 2024-05-01T10:00:00.000000Z "forward" "-" "-" "10.0.0.2:80" "200" "-" "-"`, trace: xrTr, source: SourceXRay},
 		{name: "aws api gateway access log", line: `{"requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef","ip":"10.0.0.1","httpMethod":"GET","status":"200","xrayTraceId":"` + xray + `"}`, trace: xrTr, source: SourceXRay},
+		{name: "aws api gateway text access log", line: `10.0.0.1 - - [01/May/2024:10:00:00 +0000] "GET /prod/items HTTP/1.1" 200 512 c6af9ac6-7b61-11e6-9a41-93e8deadbeef ` + xray, trace: xrTr, source: SourceXRay},
 		{name: "xray header under another key", line: `{"msg":"hello","amzn_trace":"Root=` + xray + `;Parent=53995c3f42cd8ad8;Sampled=0"}`, trace: xrTr, span: "53995c3f42cd8ad8", sampled: false},
 		// Google Cloud.
 		{name: "gcp structured logging", line: `{"severity":"INFO","message":"hello","logging.googleapis.com/trace":"projects/my-project/traces/` + tr + `","logging.googleapis.com/spanId":"` + sp + `","logging.googleapis.com/trace_sampled":true}`, trace: tr, span: sp, sampled: true, source: SourceGoogle},
@@ -154,6 +155,7 @@ func TestFormatSurveyNegatives(t *testing.T) {
 		{name: "counter under trace key", ref: "a number under a plain key is a counter", line: `{"trace":42,"span":7}`},
 		{name: "stack trace under trace key", ref: "a plain trace key holds a stack trace as often as an id", line: `{"msg":"boom","trace":"java.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)"}`},
 		{name: "duration under span key", ref: "a plain span key holds a duration", line: `go-zero-like trace=short span=20ms`},
+		{name: "xray-like token with an implausible epoch", ref: "an X-Ray id's first field is its start time (2014 on)", line: `build 1-00000001-bd862e3fe1be46a994272793 done`},
 		{name: "a double printed in full", ref: "an integer a double holds exactly went through a float", line: `{"trace_id":99999999999999997748809823456034029568}`},
 		{name: "times with colons", ref: "a Jaeger shape needs ids of random length", line: `{"msg":"window","range":"10:07:08:99"}`},
 		{name: "ipv6 address and times in text", ref: "colons of addresses and clocks are not a Jaeger context", line: `connected to [2001:0db8:85a3:0000:0000:8a2e:0370:7334]:443 at 10:07:08:99, mac 00:1a:2b:3c:4d:5e, key 9f86d081884c7d65:9a2feaa0c55ad015a3bf:4f:1b`},
