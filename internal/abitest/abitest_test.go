@@ -186,6 +186,9 @@ type hostMode struct {
 	// noCmtAPI leaves flb_api.output_get_cmt_instance NULL (builds without metrics, such as
 	// v5.1.1's minimal one): the plugin uses the exported function.
 	noCmtAPI bool
+	// refuse: the forward input refuses the first appends (paused at its buffer limit): the
+	// plugin spools those chunks for the socket and counts them.
+	refuse int
 }
 
 var hostModes = []hostMode{
@@ -194,6 +197,7 @@ var hostModes = []hostMode{
 	{name: "v5.1.0", version: "5.1.0", defSize: 40},
 	{name: "v5.0.9", version: "5.0.9", defSize: 40},
 	{name: "v4.2.8", version: "4.2.8", defSize: 40},
+	{name: "v4.2.8 paused forward input", version: "4.2.8", defSize: 40, refuse: 2},
 	{name: "v3.2.10", version: "3.2.10", defSize: 40},
 	{name: "v5.2.0 unverified", version: "5.2.0", defSize: 48},
 	{name: "unknown version", version: "", defSize: 48},
@@ -346,8 +350,18 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 	engineB, _ := flushTags(false)
 	wantA, wantAppends := prefixed("traced.", engine, workers), map[string]int{}
 	if inProcess {
-		wantA = prefixed("traced.", workers)
+		// The engine thread flushes app.e.r0.v1 then app.e.r0.v2 first: refused ones go
+		// through the socket.
+		refused := map[string]int{}
+		for i, tag := range []string{"app.e.r0.v1", "app.e.r0.v2"}[:m.refuse] {
+			refused[tag] = []int{v1Records, v2Records}[i]
+			delete(engine, tag)
+		}
+		wantA = prefixed("traced.", workers, refused)
 		wantAppends = prefixed("fwd.traced.", engine)
+		for tag, n := range refused {
+			engine[tag] = n // counted as records all the same
+		}
 	}
 	wantB := prefixed("dd.", engineB, workers)
 
@@ -362,6 +376,9 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 	}
 	if m.noCmtAPI {
 		args = append(args, "-X")
+	}
+	if m.refuse > 0 {
+		args = append(args, "-P", fmt.Sprint(m.refuse))
 	}
 	// Match and Workers are kept by Fluent Bit (and by the harness) where the plugin cannot
 	// see them. Spool_Memory 0: every batch is a file until acknowledged, which the test
@@ -407,6 +424,16 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 	res := readResults(t, results)
 	checkConfigMap(t, m, caps, res)
 	checkHostAPI(t, caps, res, sum(engine)+sum(workers), sum(engineB)+sum(workers))
+	wantRefused := 0
+	if inProcess {
+		wantRefused = m.refuse
+		if got := res.metrics["fluentbit_tracelink_retries_total{name=tracelink.0,kind=in_process}"]; got != float64(m.refuse) {
+			t.Errorf("retries_total{kind=in_process} = %v, want %d (the appends the input refused)", got, m.refuse)
+		}
+	}
+	if res.refused != wantRefused {
+		t.Errorf("the forward input refused %d appends, want %d", res.refused, wantRefused)
+	}
 
 	switch {
 	case inProcess:
@@ -474,6 +501,7 @@ type results struct {
 	logPrints     int
 	counters      int
 	appends       int
+	refused       int
 	metrics       map[string]float64
 }
 
@@ -505,6 +533,8 @@ func readResults(t *testing.T, path string) results {
 			r.counters = n
 		case len(f) == 2 && f[0] == "appends":
 			r.appends = n
+		case len(f) == 2 && f[0] == "refused":
+			r.refused = n
 		case len(f) == 3 && f[0] == "metric":
 			v, err := strconv.ParseFloat(f[2], 64)
 			if err != nil {
@@ -733,6 +763,37 @@ func TestGuardPage(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 || !strings.Contains(string(out), "the plugin wrote past the host's allocation") {
 		t.Errorf("want exit 3 and the guard page's report, got %v:\n%s", err, out)
+	}
+}
+
+// TestWorkersWithHotReloadRefused: the plugin reads Fluent Bit's configuration file from
+// its command line (/proc/self/cmdline, here the harness's -c) and refuses Workers on a
+// tracelink output of a pipeline with hot reload on.
+func TestWorkersWithHotReloadRefused(t *testing.T) {
+	so, harness := build(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "fluent-bit.conf")
+	sock := filepath.Join(dir, "fwd.sock")
+	if err := os.WriteFile(conf, []byte(`[SERVICE]
+    Hot_Reload On
+
+[INPUT]
+    Name      forward
+    Unix_Path `+sock+`
+
+[OUTPUT]
+    Name      tracelink
+    Match     app.*
+    Format    datadog
+    Unix_Path `+sock+`
+    Workers   2
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr := runHarness(t, harness, nil, "", "initfail", so, "-V", "5.1.1", "-D", "48", "-c", conf,
+		"Format=datadog", "Unix_Path="+sock, "Workers=2")
+	if !strings.Contains(stderr, conf+":13: Workers on a tracelink output with hot reload on") {
+		t.Errorf("stderr lacks the refusal naming %s:13:\n%s", conf, stderr)
 	}
 }
 

@@ -41,6 +41,8 @@
  *   -R FILE      results file; -A FILE appends file
  *   -W FILE      after the flushes, wait (up to 60 s) until FILE exists before the exit
  *                (the test creates it once the receivers have everything)
+ *   -P N         the forward input refuses the first N appends (returns -1, as one paused at
+ *                its mem_buf_limit does)
  *   -X           no output_get_cmt_instance in the API table (as in builds without metrics):
  *                the plugin must use the exported flb_output_get_cmt_instance
  */
@@ -127,7 +129,7 @@ static const char *host_version;
 static int def_size = 48;
 static const char *results_path, *appends_path, *wait_path;
 static FILE *appends;
-static int no_cmt_api;
+static int no_cmt_api, refuse_n;
 
 static int failures;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* failures, appends, metrics */
@@ -456,7 +458,7 @@ const char *flb_input_get_property(const char *key, void *ins)
     return in ? get_kv(in->props, in->nprops, key) : NULL;
 }
 
-static int appends_n;
+static int appends_n, refused_n;
 
 static void put_be32(unsigned char *b, uint32_t v)
 {
@@ -494,6 +496,11 @@ int flb_input_log_append_records(void *ins, size_t records, const char *tag, siz
         return -1;
     }
     pthread_mutex_lock(&mu);
+    if (refused_n < refuse_n) {
+        refused_n++;
+        pthread_mutex_unlock(&mu);
+        return -1; /* paused: flb_input_chunk_append_raw refuses */
+    }
     appends_n++;
     if (appends) {
         fputc(0x93, appends);
@@ -733,7 +740,7 @@ static int parse(int argc, char **argv, int from, int need_i)
     for (i = from; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-V") == 0 || strcmp(a, "-D") == 0 || strcmp(a, "-c") == 0 ||
-            strcmp(a, "-R") == 0 || strcmp(a, "-A") == 0 || strcmp(a, "-W") == 0) {
+            strcmp(a, "-R") == 0 || strcmp(a, "-A") == 0 || strcmp(a, "-W") == 0 || strcmp(a, "-P") == 0) {
             if (i + 1 >= argc) {
                 return -1;
             }
@@ -751,6 +758,9 @@ static int parse(int argc, char **argv, int from, int need_i)
             }
             else if (a[1] == 'W') {
                 wait_path = argv[i + 1];
+            }
+            else if (a[1] == 'P') {
+                refuse_n = atoi(argv[i + 1]);
             }
             i++;
             continue;
@@ -841,6 +851,7 @@ static void write_results(void)
     fprintf(results, "log_print %d\n", __atomic_load_n(&log_prints, __ATOMIC_SEQ_CST));
     fprintf(results, "counters %d\n", ncounters);
     fprintf(results, "appends %d\n", appends_n);
+    fprintf(results, "refused %d\n", refused_n);
     for (i = 0; i < nseries; i++) {
         fprintf(results, "metric %s %.0f\n", series[i].key, series[i].value);
     }
