@@ -1,8 +1,12 @@
-// Package abitest checks the plugin through the C ABI Fluent Bit v5.1.1 uses: it builds
-// the .so with -buildmode=c-shared, compiles testdata/harness.c (which lays out Fluent
-// Bit's proxy structures and calls the exported functions from several threads), and
-// runs the harness as a subprocess against in-test forward receivers. The .so is never
-// loaded into the test process.
+// Package abitest checks the plugin through Fluent Bit's C ABI, in each host layout the
+// plugin supports: it builds the .so with -buildmode=c-shared (kept between runs,
+// socache_test.go), compiles testdata/harness.c against plugin/abi.h (the plugin's own copy
+// of Fluent Bit's structures) with -rdynamic, and runs the harness as a subprocess against
+// in-test forward receivers. The harness plays one Fluent Bit version (its proxy
+// definition's size, its exported flb_*/cmt_* functions, a forward input, the engine
+// thread) and calls the exported functions from the engine thread and worker threads at
+// once; the tests assert the plugin used exactly what internal/host.For allows in that
+// version. The .so is never loaded into the test process.
 package abitest
 
 import (
@@ -189,12 +193,16 @@ type hostMode struct {
 	// refuse: the forward input refuses the first appends (paused at its buffer limit): the
 	// plugin spools those chunks for the socket and counts them.
 	refuse int
+	// noConf: Fluent Bit was started without -c (a pipeline given with flags): whether the
+	// forward input is threaded cannot be read, so the plugin must use the socket.
+	noConf bool
 }
 
 var hostModes = []hostMode{
 	{name: "v5.1.1", version: "5.1.1", defSize: 48, noCmtAPI: true},
 	{name: "v5.1.1 threaded forward input", version: "5.1.1", defSize: 48, threaded: true},
 	{name: "v5.1.0", version: "5.1.0", defSize: 40},
+	{name: "v5.1.0 without -c", version: "5.1.0", defSize: 40, noConf: true},
 	{name: "v5.0.9", version: "5.0.9", defSize: 40},
 	{name: "v4.2.8", version: "4.2.8", defSize: 40},
 	{name: "v4.2.8 paused forward input", version: "4.2.8", defSize: 40, refuse: 2},
@@ -345,7 +353,7 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 	// Instance A's records flushed on the engine thread go to the forward input in process
 	// where the host allows it; the rest, and all of B's (no input listens on its path), go
 	// through the sockets.
-	inProcess := caps.InProcess && !m.threaded
+	inProcess := caps.InProcess && !m.threaded && !m.noConf
 	engine, workers := flushTags(true)
 	engineB, _ := flushTags(false)
 	wantA, wantAppends := prefixed("traced.", engine, workers), map[string]int{}
@@ -366,10 +374,13 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 	wantB := prefixed("dd.", engineB, workers)
 
 	args := []string{"run", so, v1File, v2File, fmt.Sprint(threads), fmt.Sprint(rounds),
-		"-D", fmt.Sprint(m.defSize), "-c", conf, "-R", results, "-A", appends, "-W", drain,
+		"-D", fmt.Sprint(m.defSize), "-R", results, "-A", appends, "-W", drain,
 		"-F", "unix_path=" + srvA.Addr(), "tag_prefix=fwd."}
 	if m.version != "" {
 		args = append(args, "-V", m.version)
+	}
+	if !m.noConf {
+		args = append(args, "-c", conf)
 	}
 	if m.threaded {
 		args = append(args, "threaded=on")
@@ -442,6 +453,10 @@ func testHostLayout(t *testing.T, so, harness string, m hostMode) {
 		}
 		if !strings.Contains(stderr, "[output:tracelink:tracelink.1] records go through the socket, not in process: no input of this Fluent Bit has unix_path "+srvB.Addr()) {
 			t.Errorf("instance B does not say why it uses the socket:\n%s", stderr)
+		}
+	case caps.InProcess && m.noConf:
+		if !strings.Contains(stderr, "[output:tracelink:tracelink.0] records go through the socket, not in process: cannot check whether its forward input is threaded (no configuration file on Fluent Bit's command line)") {
+			t.Errorf("instance A does not say why it uses the socket without -c:\n%s", stderr)
 		}
 	case caps.InProcess && m.threaded:
 		if !strings.Contains(stderr, "[output:tracelink:tracelink.0] records go through the socket, not in process: the forward input on "+srvA.Addr()+" has threaded on") {

@@ -328,6 +328,7 @@ static struct tl_api api = { .output_get_property = output_get_property, .log_pr
 #define MAX_SERIES 256
 
 struct counter {
+    int busy; /* cmetrics counters are not safe for concurrent updates */
     void *cmt;
     char name[128]; /* ns_subsystem_name */
     int nlabels;
@@ -385,17 +386,25 @@ int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, ch
         fail("cmt_counter_add on %s with %d label values, want %d", c->name, labels_count, c->nlabels);
         return -1;
     }
+    if (__atomic_exchange_n(&c->busy, 1, __ATOMIC_ACQUIRE)) {
+        fail("concurrent cmt_counter_add calls on %s", c->name);
+        return -1;
+    }
     n = snprintf(key, sizeof(key), "%s{", c->name);
     for (i = 0; i < labels_count; i++) {
         if (!label_vals[i]) {
             fail("cmt_counter_add on %s: label value %d is NULL", c->name, i);
-            return -1;
+            break;
         }
         n += snprintf(key + n, sizeof(key) - n, "%s%s=%s", i ? "," : "", c->keys[i], label_vals[i]);
         if (n >= sizeof(key)) {
             fail("cmt_counter_add: labels too long");
-            return -1;
+            break;
         }
+    }
+    if (i < labels_count) {
+        __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+        return -1;
     }
     snprintf(key + n, sizeof(key) - n, "}");
     pthread_mutex_lock(&mu);
@@ -412,6 +421,7 @@ int cmt_counter_add(void *counter, uint64_t ts, double val, int labels_count, ch
         series[i].value += val;
     }
     pthread_mutex_unlock(&mu);
+    __atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
     return 0;
 }
 
