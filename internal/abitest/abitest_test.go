@@ -107,6 +107,20 @@ func buildInto(dir, goBin, cc string) (so, harness string, err error) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
+	// The harness compiles while the plugin builds (or its cache key is computed).
+	// -rdynamic exports the harness's stand-ins for Fluent Bit's functions (flb_context_get,
+	// flb_input_*, cmt_*, the version hook) to the plugin's dlsym(RTLD_DEFAULT, ...).
+	harnessErr := make(chan error, 1)
+	go func() {
+		cmd := exec.CommandContext(ctx, cc, "-std=gnu99", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
+			"-I", filepath.Join("..", "..", "plugin"),
+			"-o", harness, filepath.Join("testdata", "harness.c"), "-ldl", "-lpthread")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			harnessErr <- fmt.Errorf("compiling the harness: %w\n%s", err, out)
+			return
+		}
+		harnessErr <- nil
+	}()
 	const pkg = "github.com/tracelink/tracelink/plugin"
 	goArgs := []string{"build", "-buildvcs=false", "-buildmode=c-shared"}
 	so, err = cachedBuild(ctx, goBin, cc, pkg, goArgs, dir, func(so string) error {
@@ -117,16 +131,11 @@ func buildInto(dir, goBin, cc string) (so, harness string, err error) {
 		}
 		return nil
 	})
+	if herr := <-harnessErr; err == nil {
+		err = herr
+	}
 	if err != nil {
 		return "", "", err
-	}
-	// -rdynamic exports the harness's stand-ins for Fluent Bit's functions (flb_context_get,
-	// flb_input_*, cmt_*, the version hook) to the plugin's dlsym(RTLD_DEFAULT, ...).
-	cmd := exec.CommandContext(ctx, cc, "-std=gnu99", "-O1", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
-		"-I", filepath.Join("..", "..", "plugin"),
-		"-o", harness, filepath.Join("testdata", "harness.c"), "-ldl", "-lpthread")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("compiling the harness: %w\n%s", err, out)
 	}
 	return so, harness, nil
 }
