@@ -50,10 +50,16 @@ import "C"
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	tlout "github.com/tracelink/tracelink/internal/output"
 )
+
+// inprocResolved looks the input functions up once per process: the C pointers it sets are
+// read by flushes on other threads (hostInput.Append), so they are written once, before any
+// instance uses them.
+var inprocResolved = sync.OnceValue(func() bool { return C.tl_inproc_resolve() != 0 })
 
 // maxInputIDs bounds the input instance ids searched (Fluent Bit numbers them from 0).
 const maxInputIDs = 1024
@@ -75,7 +81,7 @@ func findInput(unixPath string) (tlout.Appender, string) {
 	if pipe.ThreadedForward(unixPath) {
 		return nil, fmt.Sprintf("the forward input on %s has threaded on (its own thread alone may append to it)", unixPath)
 	}
-	if C.tl_inproc_resolve() == 0 {
+	if !inprocResolved() {
 		return nil, "this Fluent Bit does not export the input functions it needs"
 	}
 	config := C.tl_engine_config()
