@@ -16,7 +16,8 @@ import (
 
 // BenchmarkRealHost measures what users pay inside Fluent Bit: the CPU each pipeline adds
 // per record over tail -> null, for two workloads, side by side with the native
-// alternative (parser filter + Lua converting the ids exactly), and with tracelink's socket
+// alternative (the cheapest correct parser filter + Lua converting the ids exactly; for the
+// text line also Lua alone), and with tracelink's socket
 // path (In_Process off) for comparison. `make bench-fluent-bit`
 // runs it; TRACELINK_BENCH_LINES (default 100000) and TRACELINK_BENCH_ROUNDS (default 3)
 // change its size. It reports the median of the rounds; it asserts nothing about time.
@@ -37,6 +38,9 @@ func BenchmarkRealHost(b *testing.B) {
 				b.Fatal(err)
 			}
 			pipelines := []string{"baseline", "native", "tracelink", "tracelink-socket"}
+			if w.luaOnly != "" {
+				pipelines = append(pipelines, "native-lua-only")
+			}
 			cpu := map[string][]time.Duration{}
 			rss := map[string][]int64{}
 			for b.Loop() {
@@ -61,6 +65,12 @@ func BenchmarkRealHost(b *testing.B) {
 			b.ReportMetric(float64(slices.Max(rss["native"]))/(1<<20), "native-peak-RSS-MiB")
 			b.Logf("%s: CPU per round (s): baseline %v, native %v, tracelink %v, through the socket %v; added per record: native %.2f us, tracelink %.2f us (ratio %.2f), through the socket %.2f us (ratio %.2f)",
 				w.name, seconds(cpu["baseline"]), seconds(cpu["native"]), seconds(cpu["tracelink"]), seconds(cpu["tracelink-socket"]), nat, tl, tl/nat, sock, sock/nat)
+			if w.luaOnly != "" {
+				lua := perRecord("native-lua-only")
+				b.ReportMetric(lua, "native-lua-only-us/record")
+				b.Logf("%s: native with Lua alone (no parser filter): CPU per round (s) %v, added per record %.2f us: tracelink's ratio to it %.2f",
+					w.name, seconds(cpu["native-lua-only"]), lua, tl/lua)
+			}
 		})
 	}
 }
@@ -68,9 +78,11 @@ func BenchmarkRealHost(b *testing.B) {
 type benchWorkload struct {
 	name string
 	line func(i int) string
-	// input is the tail input's extra settings; native the filters of the native pipeline;
-	// format the tracelink Format.
-	input, native, format string
+	// input is the tail input's extra settings; native the filters of the native pipeline
+	// (the cheapest correct parser filter, then Lua); luaOnly, when set, a native pipeline
+	// with no parser filter (Lua reading the line itself), measured for comparison; format
+	// the tracelink Format.
+	input, native, luaOnly, format string
 }
 
 var benchWorkloads = []benchWorkload{
@@ -87,12 +99,20 @@ var benchWorkloads = []benchWorkload{
     Key_Name      log
     Parser        ddtrace_py
     Reserve_Data  On
+    Preserve_Key  On
 
 [FILTER]
     Name    lua
     Match   app
     script  {testdata}/link.lua
     call    link_text
+`,
+		luaOnly: `
+[FILTER]
+    Name    lua
+    Match   app
+    script  {testdata}/link.lua
+    call    link_text_only
 `,
 		format: "stackdriver",
 	},
@@ -138,7 +158,7 @@ const benchParsers = `
 [PARSER]
     Name    ddtrace_py
     Format  regex
-    Regex   ^(?<time>\S+ \S+) (?<level>\w+) \[(?<logger>[^\]]*)\] \[(?<loc>[^\]]*)\] \[dd\.service=(?<service>\S*) dd\.env=(?<env>\S*) dd\.version=(?<version>\S*) dd\.trace_id=(?<trace_id>\d+) dd\.span_id=(?<span_id>\d+)\] - (?<message>.*)$
+    Regex   ^\S+ \S+ (?<level>\w+) .*? dd\.trace_id=(?<trace_id>\d+) dd\.span_id=(?<span_id>\d+)\]
 `
 
 // runPipeline runs one pipeline over the input until the null output processed every
@@ -158,6 +178,8 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 		nullMatch = "app"
 	case "native":
 		middle, nullMatch = w.native, "app"
+	case "native-lua-only":
+		middle, nullMatch = w.luaOnly, "app"
 	case "tracelink", "tracelink-socket":
 		inProcess := "on"
 		if pipeline == "tracelink-socket" {

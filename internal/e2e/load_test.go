@@ -16,7 +16,13 @@ import (
 // (TRACELINK_E2E_LOAD_SECONDS changes the length): one with Workers 4, whose flushes run on
 // worker threads and go through the socket and the spool, one without, which puts records
 // into the forward input in process. Every record arrives once and linked, no error is
-// logged, and resident memory stays flat.
+// logged, and resident memory stays within the buffer limits plus loadSlack.
+//
+// On a busy machine Fluent Bit may not keep up with the offer: the backlog then waits in
+// the files (tail pauses at its Mem_Buf_Limit, which Fluent Bit logs as a warning, allowed
+// here, as are the socket senders' warnings while the forward input is paused) and drains
+// after the offer; memory stays bounded by the limits, not flat, and the records are waited
+// for as long again as the offer lasted.
 func TestConcurrencyUnderLoad(t *testing.T) {
 	fbtest.Require(t)
 	if testing.Short() {
@@ -46,13 +52,13 @@ func TestConcurrencyUnderLoad(t *testing.T) {
     Name           tail
     Path           {dir}/a.log
     Tag            a
-    Mem_Buf_Limit  64MB
+    Mem_Buf_Limit  16MB
 
 [INPUT]
     Name           tail
     Path           {dir}/b.log
     Tag            b
-    Mem_Buf_Limit  64MB
+    Mem_Buf_Limit  16MB
 
 [OUTPUT]
     Name        tracelink
@@ -60,6 +66,7 @@ func TestConcurrencyUnderLoad(t *testing.T) {
     Format      datadog
     Unix_Path   {dir}/fw.sock
     Spool_Path  {dir}/spool
+    Spool_Memory  8MB
     Workers     4
 
 [OUTPUT]
@@ -69,10 +76,12 @@ func TestConcurrencyUnderLoad(t *testing.T) {
     Project_ID  demo-project
     Unix_Path   {dir}/fw.sock
     Spool_Path  {dir}/spool
+    Spool_Memory  8MB
 
 [INPUT]
-    Name       forward
-    Unix_Path  {dir}/fw.sock
+    Name           forward
+    Unix_Path      {dir}/fw.sock
+    Mem_Buf_Limit  16MB
 
 [OUTPUT]
     Name                  forward
@@ -116,8 +125,10 @@ func TestConcurrencyUnderLoad(t *testing.T) {
 	if err := wb.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	ra := dd.WaitAll(n, 120*time.Second)
-	rb := gcp.WaitAll(n, 60*time.Second)
+	// A backlog drains at most as fast as it built up: wait as long again as the offer.
+	wait := time.Duration(seconds+60) * time.Second
+	ra := dd.WaitAll(n, wait)
+	rb := gcp.WaitAll(n, wait)
 	t.Logf("datadog instance: %s", ra)
 	t.Logf("stackdriver instance: %s", rb)
 	for name, r := range map[string]fbtest.Result{"datadog": ra, "stackdriver": rb} {
@@ -126,11 +137,9 @@ func TestConcurrencyUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("resident memory every 5 s (MiB): %s", mib(rss))
-	if len(rss) >= 4 {
-		half := len(rss) / 2
-		firstMax, lastMax := maxOf(rss[:half]), maxOf(rss[half:])
-		if float64(lastMax) > 1.25*float64(firstMax) {
-			t.Errorf("resident memory grew over the run: %.1f MiB at most in the first half, %.1f MiB in the second", float64(firstMax)/(1<<20), float64(lastMax)/(1<<20))
+	if len(rss) > 0 {
+		if m := maxOf(rss); m > loadLimits+loadSlack {
+			t.Errorf("resident memory reached %.1f MiB, above the buffer limits (%d MiB) plus %d MiB", float64(m)/(1<<20), loadLimits>>20, loadSlack>>20)
 		}
 	}
 	fb.Stop(30 * time.Second)
@@ -140,8 +149,19 @@ func TestConcurrencyUnderLoad(t *testing.T) {
 			t.Errorf("the log does not say %q: the test no longer covers both paths", want)
 		}
 	}
-	checkNoProblems(t, log)
+	// Backpressure on a busy machine, not a fault: Fluent Bit warns when it pauses an input
+	// at its Mem_Buf_Limit, and the paused forward input drops the Workers instance's socket
+	// connections, which its senders report after 3 s of failed attempts (then deliver).
+	checkNoProblems(t, log, "mem buf overlimit", "could not deliver")
 }
+
+// The load test's buffer limits: two tail inputs and the forward input (Mem_Buf_Limit 16MB
+// each), two spools' Spool_Memory (8MB each); loadSlack is what Fluent Bit and the Go
+// runtime take besides (cpuLimitSlack + cpuLimitGo, and the Workers instance's senders).
+const (
+	loadLimits = 3*16<<20 + 2*8<<20
+	loadSlack  = 72 << 20
+)
 
 func maxOf(v []int64) int64 {
 	m := v[0]

@@ -25,8 +25,9 @@ end
 -- udec formats a uint64 cdata in decimal (tostring adds a ULL suffix).
 local function udec(n) return (string.gsub(tostring(n), "ULL$", "")) end
 
--- link_text: the ddtrace-py text line, parsed by the regex parser into trace_id and
--- span_id (decimal), rewritten for Cloud Logging.
+-- link_text: the ddtrace-py text line, parsed by the regex parser into level, trace_id and
+-- span_id (decimal; Preserve_Key keeps the line, as tracelink does), rewritten for Cloud
+-- Logging.
 function link_text(tag, ts, record)
   local t, s = record["trace_id"], record["span_id"]
   if t == nil or s == nil then return 0, ts, record end
@@ -34,6 +35,19 @@ function link_text(tag, ts, record)
   record["logging.googleapis.com/spanId"] = bit.tohex(dec64(s), 16)
   record["logging.googleapis.com/severity"] = record["level"]
   record["trace_id"], record["span_id"] = nil, nil
+  return 1, ts, record
+end
+
+-- link_text_only: the same without a parser filter: Lua finds the level and the ids in the
+-- line itself (string.match), which costs less than the regex parser filter.
+function link_text_only(tag, ts, record)
+  local log = record["log"]
+  if log == nil then return 0, ts, record end
+  local level, t, s = string.match(log, "^%S+ %S+ (%a+) .- dd%.trace_id=(%d+) dd%.span_id=(%d+)%]")
+  if t == nil then return 0, ts, record end
+  record["logging.googleapis.com/trace"] = "projects/demo-project/traces/0000000000000000" .. bit.tohex(dec64(t), 16)
+  record["logging.googleapis.com/spanId"] = bit.tohex(dec64(s), 16)
+  record["logging.googleapis.com/severity"] = level
   return 1, ts, record
 end
 
