@@ -178,6 +178,9 @@ func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlou
 		}
 		if C.tl_has_log(api) != 0 {
 			opts = append(opts, tlout.WithLogger(&hostLog{api: api, ins: ins, prefix: "[output:" + pluginName + ":" + name + "] "}))
+			if C.tl_log_check(api, ins, flbLogDebug) != 0 {
+				opts = append(opts, tlout.WithChunkDebug()) // Log_Level debug: why records did not link
+			}
 		}
 		if m := newHostMetrics(api, ins, name); m != nil {
 			opts = append(opts, tlout.WithMetrics(m))

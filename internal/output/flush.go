@@ -2,12 +2,14 @@ package output
 
 import (
 	"errors"
+	"fmt"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tracelink/tracelink/internal/chunk"
+	"github.com/tracelink/tracelink/internal/explain"
 	"github.com/tracelink/tracelink/internal/spool"
 	"github.com/tracelink/tracelink/parser"
 )
@@ -66,7 +68,13 @@ type flushBuffer struct {
 	meta    []byte // the event metadata being written (Format otel)
 	starts  []int  // where each event of out starts
 	scratch parser.Scratch
+	// WithChunkDebug: the first unlinked records' explanations, and the explainer.
+	reasons   []string
+	explainer *explain.Explainer
 }
+
+// maxChunkReasons is how many unlinked records per chunk WithChunkDebug explains.
+const maxChunkReasons = 3
 
 // Flush processes one chunk flushed by Fluent Bit for tag and takes it. It returns
 // FlushOK once the rewritten chunk is in the forward input (in process) or in the spool
@@ -88,6 +96,9 @@ func (in *Instance) Flush(tag string, data []byte) int {
 
 	var fc flushCounts
 	entries, count := in.rewrite(fb, data, &fc)
+	if in.chunkDebug {
+		in.logChunk(tag, &fc, fb.reasons)
+	}
 	if count == 0 {
 		return FlushOK // nothing to deliver
 	}
@@ -143,6 +154,7 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 	out := fb.reserve(len(data))
 	fb.starts = fb.starts[:0]
 	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
+	fb.reasons = fb.reasons[:0]
 	w := chunk.NewWalker(data)
 	var ev chunk.Event
 	for w.Next(&ev) {
@@ -166,6 +178,11 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entr
 		fc.records++
 		if res.Linked() {
 			fc.linked[res.Source]++
+		} else if in.chunkDebug && len(fb.reasons) < maxChunkReasons {
+			if fb.explainer == nil {
+				fb.explainer = explain.New(in.proc)
+			}
+			fb.reasons = append(fb.reasons, fb.explainer.Record(ev.Record))
 		}
 		if res.Invalid {
 			fc.invalid++
@@ -257,4 +274,18 @@ func (fb *flushBuffer) noteGrowth(n, out int) {
 	if n > 0 {
 		fb.growth = (out*64 + n - 1) / n
 	}
+}
+
+// logChunk logs a chunk's summary and the reasons its first unlinked records did not link.
+func (in *Instance) logChunk(tag string, fc *flushCounts, reasons []string) {
+	var linked uint64
+	for _, n := range fc.linked {
+		linked += n
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "chunk %q: %d records, %d linked, %d not linked, %d sampled out", tag, fc.records, linked, fc.records-linked, fc.sampledOut)
+	for i, r := range reasons {
+		fmt.Fprintf(&b, "; unlinked %d: %s", i+1, r)
+	}
+	in.log.Logf(LevelDebug, "%s", b.String())
 }

@@ -56,6 +56,8 @@ type Instance struct {
 	timings  Timings // the sender's waits
 	// legacyOTLP: the host reads the flags only from the TraceFlags metadata key.
 	legacyOTLP bool
+	// chunkDebug: log each chunk's summary and first unlinked reasons at debug level.
+	chunkDebug bool
 
 	send    sender       // Emit forward
 	direct  Appender     // Emit forward, In_Process: the forward input, in process (nil: none)
@@ -140,6 +142,7 @@ func newInstance(name string, get func(string) string, log Logger, o options) (*
 		hook:       o.processHook,
 		otlpMeta:   proc.Format().EventMetadata(),
 		legacyOTLP: o.legacyOTLP,
+		chunkDebug: o.chunkDebug,
 		timings:    o.timings.withDefaults(),
 		ctx:        ctx,
 		cancel:     cancel,

@@ -23,7 +23,14 @@ type options struct {
 	findInput     func(unixPath string) (Appender, string)
 	timings       Timings
 	legacyOTLP    bool // also write the flags under TraceFlags (WithLegacyOTLPFlags)
+	chunkDebug    bool // log a summary of each chunk at debug level (WithChunkDebug)
 }
+
+// WithChunkDebug makes the instance log, at debug level, a summary of each chunk with the
+// reasons the first few unlinked records did not link (internal/explain). Each explained
+// record is linked once more per key and text token: give it only when the instance's
+// log level is debug.
+func WithChunkDebug() Option { return func(o *options) { o.chunkDebug = true } }
 
 // Metrics receives an instance's counts as they change (each call a delta since the
 // last), for the host's metrics (Fluent Bit's cmetrics, in the plugin).

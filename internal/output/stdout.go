@@ -21,6 +21,9 @@ func (in *Instance) flushStdout(tag string, data []byte) int {
 
 	var fc flushCounts
 	entries, _ := in.rewrite(fb, data, &fc)
+	if in.chunkDebug {
+		in.logChunk(tag, &fc, fb.reasons)
+	}
 
 	// fb.out may hold entries: render into fb.rec, which rewrite no longer needs.
 	lines := fb.rec[:0]
