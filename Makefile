@@ -147,9 +147,11 @@ clean:
 FORCE:
 
 ## bench-fluent-bit: CPU added per record in the real Fluent Bit (FLUENT_BIT_BIN): tracelink vs
-## the native parser filter + Lua, over tail -> null (TRACELINK_BENCH_LINES, TRACELINK_BENCH_ROUNDS)
+## the native parser filter + Lua, over tail -> null (TRACELINK_BENCH_LINES, TRACELINK_BENCH_ROUNDS);
+## peak RSS of the shipped pipeline vs its native equivalent at 40,000 lines/s (BenchmarkMemory);
+## records/s per half core in a cgroup (BenchmarkCPULimit; skips where cgroups are not writable)
 bench-fluent-bit: $(PLUGIN)
-	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench BenchmarkRealHost -benchtime 1x -timeout 60m -v $(E2E)
+	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench 'BenchmarkRealHost|BenchmarkMemory|BenchmarkCPULimit' -benchtime 1x -timeout 60m -v $(E2E)
 
 ## e2e-matrix: the core real-host tests in every Fluent Bit under FLUENT_BIT_VERSIONS (default
 ## ../shared/fluent-bit/versions/*/fluent-bit): minimal and shipped configs, golden samples at
