@@ -210,25 +210,7 @@ type countingStackdriver struct {
 
 func newCountingStackdriver(tb testing.TB) *countingStackdriver {
 	s := &countingStackdriver{}
-	s.metadata = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/computeMetadata/v1/instance/service-accounts/default/token":
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"access_token":"test-token","expires_in":3600,"token_type":"Bearer"}`)
-		case "/computeMetadata/v1/project/project-id":
-			fmt.Fprint(w, fbtest.ProjectID)
-		case "/computeMetadata/v1/project/numeric-project-id":
-			fmt.Fprint(w, "123456789")
-		case "/computeMetadata/v1/instance/zone":
-			fmt.Fprint(w, "projects/123456789/zones/us-central1-a")
-		case "/computeMetadata/v1/instance/id":
-			fmt.Fprint(w, "4242424242")
-		case "/computeMetadata/v1/instance/hostname":
-			fmt.Fprint(w, "gke-node-1")
-		default:
-			http.NotFound(w, r)
-		}
-	}))
+	s.metadata = httptest.NewServer(fbtest.MetadataHandler())
 	s.logging = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body io.Reader = r.Body
 		if r.Header.Get("Content-Encoding") == "gzip" {

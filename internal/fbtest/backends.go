@@ -124,10 +124,11 @@ type Stackdriver struct {
 // ProjectID is the project the metadata stand-in reports.
 const ProjectID = "demo-project"
 
-// NewStackdriver starts both servers; t.Cleanup stops them.
-func NewStackdriver(tb testing.TB) *Stackdriver {
-	s := &Stackdriver{Counter: NewCounter()}
-	s.Metadata = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// MetadataHandler is a GCE metadata server stand-in: the token Fluent Bit's stackdriver
+// output asks for, and the project, zone, instance and hostname it reads (Metadata-Flavor:
+// Google required).
+func MetadataHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Metadata-Flavor") != "Google" {
 			http.Error(w, "missing Metadata-Flavor", http.StatusForbidden)
 			return
@@ -149,7 +150,13 @@ func NewStackdriver(tb testing.TB) *Stackdriver {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
+	})
+}
+
+// NewStackdriver starts both servers; t.Cleanup stops them.
+func NewStackdriver(tb testing.TB) *Stackdriver {
+	s := &Stackdriver{Counter: NewCounter()}
+	s.Metadata = httptest.NewServer(MetadataHandler())
 	s.Logging = httptest.NewTLSServer(http.HandlerFunc(s.write))
 	tb.Cleanup(s.Metadata.Close)
 	tb.Cleanup(s.Logging.Close)
