@@ -64,7 +64,7 @@ run: $(CLI)
 	@$(CLI) -p format=datadog $(SAMPLES)
 	@$(CLI) -json -p format=datadog $(SAMPLES_JSON)
 ifeq ($(FOUND_FLUENT_BIT),)
-	@echo "== Inside Fluent Bit: skipped, no Fluent Bit found (set FLUENT_BIT_BIN=/path/to/fluent-bit, v5.1 or later, then make run) =="
+	@echo "== Inside Fluent Bit: skipped, no Fluent Bit found (set FLUENT_BIT_BIN=/path/to/fluent-bit, v3.0 or later (README: Fluent Bit versions), then make run) =="
 else
 	@$(MAKE) --no-print-directory $(PLUGIN) >/dev/null
 	@echo "== Inside Fluent Bit ($(FOUND_FLUENT_BIT)): examples/local/fluent-bit.conf, tail -> tracelink -> stdout =="

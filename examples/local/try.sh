@@ -12,7 +12,7 @@ fb=${FLUENT_BIT_BIN:-}
 if [ -z "$fb" ]; then
 	echo "try.sh: no Fluent Bit found (FLUENT_BIT_BIN, fluent-bit on PATH, ../shared/fluent-bit/bin/fluent-bit)." >&2
 	echo "        Install one (https://docs.fluentbit.io/manual/installation/getting-started-with-fluent-bit)" >&2
-	echo "        or point FLUENT_BIT_BIN at a fluent-bit binary (v5.1 or later), then run this again." >&2
+	echo "        or point FLUENT_BIT_BIN at a fluent-bit binary (v3.0 or later; see the README's Fluent Bit versions), then run this again." >&2
 	exit 1
 fi
 so=build/out_tracelink.so
