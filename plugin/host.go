@@ -163,10 +163,11 @@ func freeConfigMap(def unsafe.Pointer) {
 }
 
 // hostOptions returns the options that tie an instance to Fluent Bit: its logger, its
-// metrics where the host exports cmetrics, and its forward input. A host whose layouts are
+// metrics where the host exports cmetrics, and its forward input (pipe, the configuration
+// Fluent Bit started with, or pipeErr, says whether that input is threaded). A host whose layouts are
 // not verified (internal/host) gets none of them: the instance logs its own lines and sends
 // through the socket.
-func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlout.Option {
+func hostOptions(plugin unsafe.Pointer, caps host.Caps, pipe *host.Pipeline, pipeErr error) func(name string) []tlout.Option {
 	api, ins := C.tl_api(plugin), C.tl_ins(plugin)
 	return func(name string) []tlout.Option {
 		var opts []tlout.Option
@@ -186,7 +187,9 @@ func hostOptions(plugin unsafe.Pointer, caps host.Caps) func(name string) []tlou
 			opts = append(opts, tlout.WithMetrics(m))
 		}
 		if caps.InProcess {
-			opts = append(opts, tlout.WithInProcess(findInput))
+			opts = append(opts, tlout.WithInProcess(func(unixPath string) (tlout.Appender, string) {
+				return findInput(unixPath, pipe, pipeErr)
+			}))
 		}
 		return opts
 	}

@@ -53,6 +53,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/tracelink/tracelink/internal/host"
 	tlout "github.com/tracelink/tracelink/internal/output"
 )
 
@@ -71,12 +72,11 @@ const maxInputIDs = 1024
 //
 // A forward input with threaded on is never appended to: it takes records through a ring
 // buffer that only its own thread may write. Fluent Bit keeps that setting where the plugin
-// cannot read it, so it is read from the configuration file; when that cannot be read, the
-// socket is used.
-func findInput(unixPath string) (tlout.Appender, string) {
-	pipe, err := hostPipeline()
-	if err != nil {
-		return nil, fmt.Sprintf("cannot check whether its forward input is threaded (%v)", err)
+// cannot read it, so it is read from the configuration file (pipe); when that could not be
+// read (pipe nil, pipeErr why), the socket is used.
+func findInput(unixPath string, pipe *host.Pipeline, pipeErr error) (tlout.Appender, string) {
+	if pipe == nil {
+		return nil, fmt.Sprintf("cannot check whether its forward input is threaded (%v)", pipeErr)
 	}
 	if pipe.ThreadedForward(unixPath) {
 		return nil, fmt.Sprintf("the forward input on %s has threaded on (its own thread alone may append to it)", unixPath)

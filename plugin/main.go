@@ -78,17 +78,20 @@ func FLBPluginUnregister(def unsafe.Pointer) {
 func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 	defer reg.recoverTo("FLBPluginInit", &code, output.FLB_ERROR)
 	caps := hostCaps()
-	if err := hostAllows(caps, startLogger(plugin, caps, "")); err != nil {
+	pipe, pipeErr := hostPipeline() // read once per start: a hot reload re-reads the file
+	if err := hostAllows(caps, pipe, startLogger(plugin, caps, "")); err != nil {
 		startLogger(plugin, caps, "").Logf(tlout.LevelError, "%v", err)
 		return output.FLB_ERROR
 	}
 	get := func(key string) string { return output.FLBPluginConfigKey(plugin, key) }
-	handle, err := reg.add(get, hostOptions(plugin, caps))
+	handle, err := reg.add(get, hostOptions(plugin, caps, pipe, pipeErr))
 	if err != nil {
 		return output.FLB_ERROR // internal/output logged why
 	}
 	output.FLBPluginSetContext(plugin, handle)
-	logRouting(handle, startLogger(plugin, caps, fmt.Sprintf("%s.%d", pluginName, handle)))
+	if pipe != nil {
+		logRouting(pipe, handle, startLogger(plugin, caps, fmt.Sprintf("%s.%d", pluginName, handle)))
+	}
 	return output.FLB_OK
 }
 
@@ -97,11 +100,7 @@ func FLBPluginInit(plugin unsafe.Pointer) (code C.int) {
 // where the configuration file can be read: those mistakes lose or double every record
 // without any other error. The instance started handle-th is the handle-th tracelink
 // output of the file, as Fluent Bit starts them in file order.
-func logRouting(handle int, log tlout.Logger) {
-	pipe, err := hostPipeline()
-	if err != nil {
-		return
-	}
+func logRouting(pipe *host.Pipeline, handle int, log tlout.Logger) {
 	findings, _ := pipe.Routing(handle)
 	for _, f := range findings {
 		level := tlout.LevelWarn
@@ -147,15 +146,15 @@ func FLBPluginFlush(data unsafe.Pointer, length C.int, tag *C.char) (code C.int)
 // hostAllows refuses to start where tracelink would lose records or take Fluent Bit down:
 // a host older than the supported range, or Workers on a tracelink output of a pipeline
 // that hot-reloads (the Go proxy's output workers crash Fluent Bit at the second reload).
-// It logs, once per process, what the host allows.
-func hostAllows(caps host.Caps, log tlout.Logger) error {
+// It logs, once per process, what the host allows. pipe is nil where the configuration
+// cannot be read (a pipeline given with flags has no hot reload setting to read).
+func hostAllows(caps host.Caps, pipe *host.Pipeline, log tlout.Logger) error {
 	if caps.Refuse != "" {
 		return errors.New(caps.Refuse)
 	}
 	startOnce.Do(func() { log.Logf(tlout.LevelInfo, "tracelink %s in %s", version.String(), caps.Summary()) })
-	pipe, err := hostPipeline()
-	if err != nil {
-		return nil // nothing to check: a pipeline given with flags has no hot reload setting to read
+	if pipe == nil {
+		return nil
 	}
 	if at := pipe.Workers(); at != "" && pipe.HotReload() {
 		return fmt.Errorf("%s: Workers on a tracelink output with hot reload on: Fluent Bit crashes (SIGSEGV) at the second reload of a Go output that has workers. Remove Workers (tracelink does not need it: without it, records go to the forward input in process), or turn hot_reload off", at)
