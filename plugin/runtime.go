@@ -12,20 +12,21 @@ import (
 // The Go runtime's settings inside Fluent Bit. The plugin's Go code is a guest in a C
 // process whose memory and CPU Fluent Bit's own configuration bounds (Mem_Buf_Limit,
 // storage limits, a container's limits), so the runtime is kept small unless the user asks
-// otherwise: each setting applies only where its environment variable (GOGC, GOMEMLIMIT,
-// GOMAXPROCS) is unset, and the variable, read by the runtime itself at start, wins.
+// otherwise: each setting applies only where its environment variable (GOGC, GOMAXPROCS)
+// is unset, and the variable, read by the runtime itself at start, wins.
 //
 //   - GOMAXPROCS at most runtimeMaxProcs: flushes run on Fluent Bit's threads (the engine
 //     thread, or its output workers), each holding one P while in Go; more Ps only let the
 //     garbage collector's idle workers and spinning threads take CPU from Fluent Bit.
 //   - GOGC runtimeGCPercent: the heap is mostly the long-lived flush buffers, so a lower
 //     percentage bounds the garbage between collections at little CPU.
-//   - GOMEMLIMIT runtimeMemLimit: a soft limit on the Go heap; the collector works harder
-//     as it nears it instead of letting the heap grow.
+//
+// GOMEMLIMIT is left unset: what the heap legitimately holds is the configuration's to say
+// (Spool_Memory, 32 MiB by default, and up to four 16 MiB flush buffers per instance), and a
+// soft limit below that would make the collector run without pause on Fluent Bit's threads.
 const (
 	runtimeMaxProcs  = 2
 	runtimeGCPercent = 25
-	runtimeMemLimit  = 64 << 20
 )
 
 // TRACELINK_CPUPROFILE=path writes a CPU profile of the plugin's Go code (pprof format) to
@@ -49,9 +50,6 @@ func applyRuntimeDefaults(getenv func(string) string) {
 	}
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(runtimeGCPercent)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(runtimeMemLimit)
 	}
 }
 
