@@ -49,12 +49,8 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv
 	}
 	o.files = fs.Args()
 	o.lookup = func(context.Context) (string, error) { return placeholderProject, nil }
-	proc, warnings, err := buildProcessor(o, getenv)
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "tracelink: warning: %s\n", w)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "tracelink explain: %v\n", err)
+	proc, ok := reportProcessor(o, getenv, stderr, "tracelink explain")
+	if !ok {
 		return exitUsage
 	}
 	lk := &linker{proc: proc, json: o.json}

@@ -90,12 +90,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		// instead of waiting for lines that will not come.
 		return checkFiles([]string{opts.config}, stdout, getenv)
 	}
-	proc, warnings, err := buildProcessor(opts, getenv)
-	for _, w := range warnings {
-		fmt.Fprintf(stderr, "tracelink: warning: %s\n", w)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "tracelink: %v\n", err)
+	proc, ok := reportProcessor(opts, getenv, stderr, "tracelink")
+	if !ok {
 		return exitUsage
 	}
 	inputs, err := openInputs(opts.files, stdin)
@@ -168,6 +164,20 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, int, bool) {
 
 // buildProcessor gathers the properties and builds the core; with a config file it also
 // checks the pipeline around the tracelink section, and returns its warnings.
+// reportProcessor is buildProcessor for a command named cmd: it writes the warnings, and the
+// error (then ok is false), to stderr.
+func reportProcessor(o options, getenv func(string) string, stderr io.Writer, cmd string) (proc *parser.Processor, ok bool) {
+	proc, warnings, err := buildProcessor(o, getenv)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "tracelink: warning: %s\n", w)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, false
+	}
+	return proc, true
+}
+
 func buildProcessor(o options, getenv func(string) string) (*parser.Processor, []string, error) {
 	props := map[string]string{}
 	var src *configSource
