@@ -30,14 +30,11 @@ func BenchmarkMemory(b *testing.B) {
 	fbtest.Require(b)
 	rate := envInt(b, "TRACELINK_MEMORY_RATE", 40000)
 	seconds := envInt(b, "TRACELINK_MEMORY_SECONDS", 40)
-	text, err := os.ReadFile(filepath.Join("..", "..", "fluent-bit.conf"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	text := repoFile(b, "fluent-bit.conf")
 	peak := map[string]int64{}
 	for b.Loop() {
 		for _, p := range []string{"native", "tracelink"} {
-			conf := string(text)
+			conf := text
 			if p == "native" {
 				conf = nativeShipped(b, conf)
 			}

@@ -14,11 +14,11 @@ import (
 )
 
 // repoFile reads a file of the repository.
-func repoFile(t *testing.T, rel string) string {
-	t.Helper()
+func repoFile(tb testing.TB, rel string) string {
+	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", rel))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return string(b)
 }
