@@ -78,7 +78,7 @@ func findInput(unixPath string, pipe *host.Pipeline, pipeErr error) (tlout.Appen
 	if pipe == nil {
 		return nil, fmt.Sprintf("cannot check whether its forward input is threaded (%v)", pipeErr)
 	}
-	if pipe.ThreadedForward(unixPath) {
+	if pipe.ThreadedForward(unixPath) != "" {
 		return nil, fmt.Sprintf("the forward input on %s has threaded on (its own thread alone may append to it)", unixPath)
 	}
 	if !inprocResolved() {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tracelink/tracelink/internal/fbconf"
+	"github.com/tracelink/tracelink/internal/host"
 	"github.com/tracelink/tracelink/internal/property"
 )
 
@@ -27,18 +28,15 @@ func checkPipeline(all []fbconf.Section, sec fbconf.Section) []fbconf.Finding {
 			out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: pos, Msg: err.Error()})
 		}
 	}
-	if sec.Get("Workers") != "" {
-		for _, s := range all {
-			if s.Kind == "SERVICE" && isOn(s.Get("Hot_Reload")) {
-				out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: sec.Pos("Workers"), Msg: "Workers with Hot_Reload on: Fluent Bit crashes (SIGSEGV) at the second hot reload of a Go output with Workers, so the plugin refuses to start; remove Workers (tracelink does not need it: a flush never waits) or turn Hot_Reload off"})
-			}
-		}
+	// What the plugin itself reads of the pipeline at start (internal/host), so that the
+	// CLI and the plugin agree.
+	pipe := host.NewPipeline(all, false)
+	if sec.Get("Workers") != "" && pipe.HotReload() {
+		out = append(out, fbconf.Finding{Severity: fbconf.Error, Pos: sec.Pos("Workers"), Msg: "Workers with Hot_Reload on: Fluent Bit crashes (SIGSEGV) at the second hot reload of a Go output with Workers, so the plugin refuses to start; remove Workers (tracelink does not need it: a flush never waits) or turn Hot_Reload off"})
 	}
-	if path := sec.Get("Unix_Path"); path != "" && !isOff(sec.Get("In_Process")) {
-		for _, s := range all {
-			if s.Kind == "INPUT" && strings.EqualFold(s.Get("Name"), "forward") && s.Get("Unix_Path") == path && isOn(s.Get("Threaded")) {
-				out = append(out, fbconf.Finding{Severity: fbconf.Note, Pos: s.Pos("Threaded"), Msg: fmt.Sprintf("the forward input on %s has threaded on: tracelink sends to it through its socket, not in process (only the input's own thread may append to it), at about twice the CPU per record", path)})
-			}
+	if path := sec.Get("Unix_Path"); path != "" && !property.IsOff(sec.Get("In_Process")) {
+		if pos := pipe.ThreadedForward(path); pos != "" {
+			out = append(out, fbconf.Finding{Severity: fbconf.Note, Pos: pos, Msg: fmt.Sprintf("the forward input on %s has threaded on: tracelink sends to it through its socket, not in process (only the input's own thread may append to it), at about twice the CPU per record", path)})
 		}
 	}
 	return out
@@ -104,16 +102,4 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// isOn reports whether v is one of Fluent Bit's spellings of true.
-func isOn(v string) bool {
-	on, err := property.ParseBool("", v, false)
-	return err == nil && on
-}
-
-// isOff reports whether v is one of Fluent Bit's spellings of false ("" is not).
-func isOff(v string) bool {
-	on, err := property.ParseBool("", v, true)
-	return err == nil && !on
 }

@@ -62,31 +62,41 @@ func LoadPipeline(argv []string, getenv func(string) string) (*Pipeline, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading Fluent Bit's configuration: %w", err)
 	}
-	p := &Pipeline{sections: sections, hotReload: a.HotReload}
+	return NewPipeline(sections, a.HotReload), nil
+}
+
+// NewPipeline is the pipeline of a configuration's sections (fbconf.LoadAllEnv);
+// hotReloadFlag reports -Y on the command line.
+func NewPipeline(sections []fbconf.Section, hotReloadFlag bool) *Pipeline {
+	p := &Pipeline{sections: sections, hotReload: hotReloadFlag}
 	for _, s := range sections {
-		if s.Kind == "SERVICE" && isOn(s.Get("Hot_Reload")) {
+		if s.Kind == "SERVICE" && property.IsOn(s.Get("Hot_Reload")) {
 			p.hotReload = true
 		}
 	}
-	return p, nil
+	return p
 }
 
 // HotReload reports whether Fluent Bit reloads its configuration on SIGHUP or
 // POST /api/v2/reload (service hot_reload, or -Y).
 func (p *Pipeline) HotReload() bool { return p.hotReload }
 
-// ThreadedForward reports whether the forward input listening on unixPath runs in its own
-// thread (threaded on). Such an input takes appended records through a ring buffer with one
-// producer, its own thread, so the engine thread must not append to it.
-func (p *Pipeline) ThreadedForward(unixPath string) bool {
+// ThreadedForward returns where ("file:line") the forward input listening on unixPath sets
+// threaded on, or "" when it runs on the engine thread (or there is none). A threaded input
+// takes appended records through a ring buffer with one producer, its own thread, so the
+// engine thread must not append to it.
+func (p *Pipeline) ThreadedForward(unixPath string) string {
 	want := filepath.Clean(unixPath)
 	for _, s := range p.sections {
 		if s.Kind == "INPUT" && strings.EqualFold(s.Get("Name"), "forward") &&
 			s.Get("Unix_Path") != "" && filepath.Clean(s.Get("Unix_Path")) == want {
-			return isOn(s.Get("Threaded"))
+			if property.IsOn(s.Get("Threaded")) {
+				return s.Pos("Threaded")
+			}
+			return ""
 		}
 	}
-	return false
+	return ""
 }
 
 // Workers returns the position ("file:line") of the first tracelink output with Workers
@@ -119,10 +129,4 @@ func (p *Pipeline) Routing(index int) (findings []fbconf.Finding, ok bool) {
 		n++
 	}
 	return nil, false
-}
-
-// isOn reports whether v is one of Fluent Bit's spellings of true.
-func isOn(v string) bool {
-	on, err := property.ParseBool("", v, false)
-	return err == nil && on
 }

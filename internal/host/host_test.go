@@ -115,10 +115,13 @@ func TestPipeline(t *testing.T) {
 	if !p.HotReload() {
 		t.Error("hot_reload ${RELOAD}=on: not seen")
 	}
-	if !p.ThreadedForward("/run/a.sock") || !p.ThreadedForward("/run//a.sock") {
+	if p.ThreadedForward("/run/a.sock") == "" || p.ThreadedForward("/run//a.sock") == "" {
 		t.Error("the threaded forward input on /run/a.sock: not seen")
 	}
-	if p.ThreadedForward("/run/b.sock") || p.ThreadedForward("/run/c.sock") {
+	if at := p.ThreadedForward("/run/a.sock"); !strings.HasSuffix(at, "fluent-bit.conf:6") {
+		t.Errorf("ThreadedForward = %q, want the line of Threaded", at)
+	}
+	if p.ThreadedForward("/run/b.sock") != "" || p.ThreadedForward("/run/c.sock") != "" {
 		t.Error("an unthreaded (or absent) forward input is reported threaded")
 	}
 	if at := p.Workers(); !strings.HasSuffix(at, "fluent-bit.conf:13") {

@@ -44,6 +44,18 @@ func (e *Error) Unwrap() error { return e.Err }
 // BoolAccepted lists Fluent Bit's boolean spellings.
 const BoolAccepted = "on, off, true, false, yes, no"
 
+// IsOn reports whether v is one of Fluent Bit's spellings of true ("" is not).
+func IsOn(v string) bool {
+	on, err := ParseBool("", v, false)
+	return err == nil && on
+}
+
+// IsOff reports whether v is one of Fluent Bit's spellings of false ("" is not).
+func IsOff(v string) bool {
+	on, err := ParseBool("", v, true)
+	return err == nil && !on
+}
+
 // ParseBool reads property name's value v in Fluent Bit's boolean spellings; "" is def.
 func ParseBool(name, v string, def bool) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(v)) {
