@@ -1,7 +1,9 @@
 package output
 
 import (
+	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -198,5 +200,195 @@ func TestInProcessNoInputUsesTheSocket(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "not in process: no input") {
 		t.Errorf("no line saying why not in process:\n%s", logs)
+	}
+}
+
+// pieceInput is an Appender that records each append whole; once it took `takes` appends
+// (takes >= 0), it refuses the rest.
+type pieceInput struct {
+	appends [][]byte
+	counts  []int
+	takes   int
+}
+
+func (p *pieceInput) Append(_ string, count int, events []byte) (bool, error) {
+	if p.takes >= 0 && len(p.appends) >= p.takes {
+		return true, errors.New("input forward.0 is paused")
+	}
+	p.appends = append(p.appends, append([]byte(nil), events...))
+	p.counts = append(p.counts, count)
+	return true, nil
+}
+
+func (p *pieceInput) String() string { return "forward.0" }
+
+// events splits appended (or sent) entries into their events.
+func splitEvents(t *testing.T, batches ...[]byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, b := range batches {
+		w := chunk.NewWalker(b)
+		var ev chunk.Event
+		for w.Next(&ev) {
+			out = append(out, append([]byte(nil), ev.Raw...))
+		}
+		if w.Err() != nil {
+			t.Fatalf("appended events are malformed: %v", w.Err())
+		}
+	}
+	return out
+}
+
+// bigGroupedChunk is n records, then a group of two records, then n more: larger than
+// several pieces, with a group where a cut could fall.
+func bigGroupedChunk(n int) []byte {
+	data := outputtest.Chunk(outputtest.V2, 0, n)
+	data = append(data, groupChunk(n)...)
+	return append(data, outputtest.Chunk(outputtest.V2, n+2, n)...)
+}
+
+// A chunk rewritten in process goes to the input a piece at a time, so the flush buffer
+// stays small: every event once, in order, no piece much larger than pieceBytes, no group
+// cut in two.
+func TestInProcessAppendsInPieces(t *testing.T) {
+	srv := forwardtest.NewUnix(t)
+	props := unixProps(srv)
+	p := &pieceInput{takes: -1}
+	in, _ := newTestInstance(t, "tracelink.0", props, WithInProcess(func(string) (Appender, string) { return p, "" }))
+	data := bigGroupedChunk(1500)
+	if len(data) < 3*pieceBytes {
+		t.Fatalf("test chunk of %d bytes is too small for pieces of %d", len(data), pieceBytes)
+	}
+	if got := in.Flush("kube.app", data); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK", got)
+	}
+	if len(p.appends) < 3 {
+		t.Fatalf("%d appends, want the chunk in pieces", len(p.appends))
+	}
+	total := 0
+	for i, a := range p.appends {
+		if len(a) > pieceBytes+4096 {
+			t.Errorf("append %d: %d bytes, want at most a piece (%d) and one event", i, len(a), pieceBytes)
+		}
+		evs := splitEvents(t, a)
+		if len(evs) != p.counts[i] {
+			t.Errorf("append %d: count %d, but it holds %d events", i, p.counts[i], len(evs))
+		}
+		depth := 0
+		for _, raw := range evs {
+			var ev chunk.Event
+			w := chunk.NewWalker(raw)
+			w.Next(&ev)
+			switch ev.Kind {
+			case chunk.KindGroupStart:
+				depth++
+			case chunk.KindGroupEnd:
+				depth--
+			}
+		}
+		if depth != 0 {
+			t.Errorf("append %d cuts a group (depth %d at its end)", i, depth)
+		}
+		total += p.counts[i]
+	}
+	sameEntries(t, splitEvents(t, p.appends...), expectedEntries(t, props, data))
+	if st := in.Stats(); st.Acked != uint64(total) || st.Records != 3002 || st.Chunks != 1 {
+		t.Errorf("stats %s, want acked=%d records=3002 chunks=1", st, total)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("the socket got %d messages, want none", n)
+	}
+}
+
+// When the input refuses a piece mid-chunk (paused at its limit), what it took stays
+// there and the rest goes to the spool, even past Spool_Limit: Fluent Bit cannot retry
+// the rest alone, and retrying the whole chunk would duplicate the first pieces.
+func TestInProcessRefusalMidChunkSpoolsTheRest(t *testing.T) {
+	srv := forwardtest.NewUnix(t, forwardtest.WithBehavior(forwardtest.NeverAck))
+	props := unixProps(srv, "Spool_Limit", "1M", "Ack_Timeout", "1s")
+	p := &pieceInput{takes: 0}
+	in, _ := newTestInstance(t, "tracelink.0", props, WithInProcess(func(string) (Appender, string) { return p, "" }))
+	first := bigGroupedChunk(1500)
+	if got := in.Flush("kube.app", first); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK (spooled: the input refused the first piece)", got)
+	}
+	if st := in.spool.Stats(); st.Bytes < 1<<20 {
+		t.Fatalf("spool holds %d bytes, want the first chunk (over 1M) unacknowledged", st.Bytes)
+	}
+	// The spool is at its limit. Now the input takes one piece and refuses the next.
+	p.takes = 1
+	second := outputtest.Chunk(outputtest.V2, 10000, 3000)
+	if got := in.Flush("kube.app", second); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK: the rest spooled past Spool_Limit, not a retry that would duplicate the first piece", got)
+	}
+	if len(p.appends) != 1 {
+		t.Fatalf("%d appends taken, want 1", len(p.appends))
+	}
+	want := append(expectedEntries(t, props, first), expectedEntries(t, props, second)...)
+	srv.SetBehavior(forwardtest.Ack)
+	eventually(t, "the spooled events at the socket", func() bool {
+		return len(dedupe(receivedEntries(t, srv, "traced.kube.app"))) == len(want)-p.counts[0]
+	})
+	// Resent batches may arrive in another order: compare what arrived, once each.
+	got := append(dedupe(receivedEntries(t, srv, "traced.kube.app")), splitEvents(t, p.appends[0])...)
+	sortEntries(got)
+	sortEntries(want)
+	sameEntries(t, got, want)
+	if st := in.Stats(); st.Refused != 2 || st.Records != 6002 {
+		t.Errorf("stats %s, want refused=2 records=6002", st)
+	}
+}
+
+func sortEntries(evs [][]byte) { slices.SortFunc(evs, bytes.Compare) }
+
+// dedupe drops the events received again after a resend (NeverAck: the sender resends
+// what was not acknowledged), keeping the first of each.
+func dedupe(evs [][]byte) [][]byte {
+	seen := map[string]bool{}
+	var out [][]byte
+	for _, e := range evs {
+		if !seen[string(e)] {
+			seen[string(e)] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// A panic mid-chunk after pieces went to the input passes on the rest unchanged, from the
+// first event the input did not take: nothing twice, nothing lost.
+func TestInProcessPanicMidChunkPassesTheRestOn(t *testing.T) {
+	srv := forwardtest.NewUnix(t)
+	props := unixProps(srv)
+	p := &pieceInput{takes: -1}
+	calls := 0
+	hook := withProcessHook(func() {
+		calls++
+		if calls == 2000 {
+			panic("test panic")
+		}
+	})
+	in, _ := newTestInstance(t, "tracelink.0", props, WithInProcess(func(string) (Appender, string) { return p, "" }), hook)
+	data := bigGroupedChunk(1500)
+	if got := in.Flush("kube.app", data); got != FlushOK {
+		t.Fatalf("Flush = %d, want FLB_OK", got)
+	}
+	got := splitEvents(t, p.appends...)
+	rewritten := expectedEntries(t, props, data)
+	raw := splitEvents(t, data)
+	if len(got) != len(raw) {
+		t.Fatalf("the input got %d events, want each of the %d once", len(got), len(raw))
+	}
+	taken := 0
+	for _, c := range p.counts[:len(p.counts)-1] {
+		taken += c
+	}
+	if taken == 0 || taken >= 2000 {
+		t.Fatalf("%d events went before the panic's piece, want some and fewer than 2000", taken)
+	}
+	sameEntries(t, got[:taken], rewritten[:taken])
+	sameEntries(t, got[taken:], raw[taken:])
+	if st := in.Stats(); st.Panics != 1 || st.Records != 3002 || st.Acked != 3004 {
+		t.Errorf("stats %s, want panics=1 records=3002 acked=3004", st)
 	}
 }
