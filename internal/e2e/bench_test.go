@@ -162,7 +162,7 @@ const benchParsers = `
 `
 
 // runPipeline runs one pipeline over the input until the null output processed every
-// record, and returns the process's CPU time and peak resident memory.
+// record, and returns the process's CPU time and peak resident memory (until then).
 func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pipeline string) (time.Duration, int64) {
 	b.Helper()
 	run := filepath.Join(dir, pipeline)
@@ -225,7 +225,10 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 `, map[string]string{"run": run, "port": strconv.Itoa(port), "input": input, "tailextra": w.input, "middle": middle, "null": nullMatch})
 	conf = strings.ReplaceAll(conf, "{testdata}", testdata)
 	writeFile(b, filepath.Join(run, "parsers.conf"), benchParsers)
-	fb := fbtest.Start(b, writeFile(b, filepath.Join(run, "fluent-bit.conf"), conf), fbtest.Options{NoWait: true})
+	// The pipelines without tracelink run without the plugin loaded, as their users run
+	// them: what the Go runtime costs at start is tracelink's.
+	noPlugin := !strings.HasPrefix(pipeline, "tracelink")
+	fb := fbtest.Start(b, writeFile(b, filepath.Join(run, "fluent-bit.conf"), conf), fbtest.Options{NoWait: true, NoPlugin: noPlugin})
 	deadline := time.Now().Add(5 * time.Minute)
 	for nullRecords(port) < lines {
 		if time.Now().After(deadline) || fb.Exited() {
@@ -234,8 +237,12 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	peak, err := fb.PeakRSS()
+	if err != nil {
+		b.Fatalf("%s/%s: peak RSS: %v", w.name, pipeline, err)
+	}
 	fb.Stop(time.Minute)
-	return fb.Usage()
+	return fb.Usage(), peak
 }
 
 // nullRecords asks Fluent Bit's metrics for the records the null output processed.

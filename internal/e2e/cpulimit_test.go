@@ -149,7 +149,7 @@ type cpuLimitRun struct {
 	offered, written int           // lines/s offered after calibration, lines written
 	result           fbtest.Result // what the sink got of seq 0 to written-1
 	perSecond        float64       // records per half a CPU second: records/s on half a core
-	maxRSS, limit    int64         // sampled every second; buffer limits + slack
+	maxRSS, limit    int64         // peak (VmHWM); buffer limits + slack
 	took             time.Duration // from the first line to the last record delivered
 	throttled        time.Duration
 	cpu              time.Duration // Fluent Bit's CPU time up to the drain
@@ -250,7 +250,8 @@ func runCPULimited(tb testing.TB, cg *cpuCgroup, pipeline string, seconds int) c
     Retry_Limit           no_limits
 `, map[string]string{"testdata": testdataDir(tb), "log": logPath, "tailbuf": strconv.Itoa(cpuLimitTailBuf),
 		"middle": middle, "match": match, "sink": strconv.Itoa(sink.Port())}))
-	fb := fbtest.Start(tb, conf, fbtest.Options{})
+	// The native pipeline runs without the plugin loaded, as its users run it.
+	fb := fbtest.Start(tb, conf, fbtest.Options{NoPlugin: pipeline != "tracelink"})
 	cg.add(tb, fb.Pid())
 	_, thrTime0 := cg.throttled()
 
@@ -309,6 +310,9 @@ func runCPULimited(tb testing.TB, cg *cpuCgroup, pipeline string, seconds int) c
 	r.throttled = thrTime - thrTime0
 	r.exited = fb.Exited()
 	if !r.exited {
+		if m, err := fb.PeakRSS(); err == nil {
+			r.maxRSS = max(r.maxRSS, m) // the peak between samples too
+		}
 		fb.Stop(30 * time.Second)
 	}
 	if cpu > 0 {

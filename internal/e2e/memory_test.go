@@ -38,7 +38,7 @@ func BenchmarkMemory(b *testing.B) {
 			if p == "native" {
 				conf = nativeShipped(b, conf)
 			}
-			r := runSteady(b, conf, rate, seconds)
+			r := runSteady(b, conf, rate, seconds, p == "native")
 			peak[p] = max(peak[p], r.peakRSS)
 			b.Logf("%s: %d lines at %d/s: %d delivered (%d linked) after %.1f s; RSS every 5 s (MiB): %s; peak %.1f MiB; CPU %.1f s",
 				p, r.lines, rate, r.delivered, r.linked, r.took.Seconds(), mib(r.rss), float64(r.peakRSS)/(1<<20), r.cpu.Seconds())
@@ -60,10 +60,11 @@ type steadyRun struct {
 	cpu                      time.Duration
 }
 
-// runSteady runs the classic config conf (a shipped pipeline, adapted here) while an
+// runSteady runs the classic config conf (without the plugin loaded for noPlugin: the native
+// pipeline as its users run it, with no Go runtime in the process) (a shipped pipeline, adapted here) while an
 // application writes rate lines/s for seconds, until Cloud Logging's stand-in got every
 // line or two minutes passed.
-func runSteady(b *testing.B, conf string, rate, seconds int) steadyRun {
+func runSteady(b *testing.B, conf string, rate, seconds int, noPlugin bool) steadyRun {
 	b.Helper()
 	dir, err := os.MkdirTemp("", "tlmem")
 	if err != nil {
@@ -97,7 +98,7 @@ func runSteady(b *testing.B, conf string, rate, seconds int) steadyRun {
 	fb := fbtest.Start(b, writeFile(b, filepath.Join(dir, "fluent-bit.conf"), conf), fbtest.Options{Env: []string{
 		"PROJECT_ID=", "GCE_METADATA_HOST=" + gcp.metadata.Listener.Addr().String(),
 		"CLUSTER_NAME=test-cluster", "CLUSTER_LOCATION=us-central1",
-	}})
+	}, NoPlugin: noPlugin})
 	n := rate * seconds
 	w := &fbtest.Writer{Path: logFile, Rate: rate, N: n, Line: func(seq int) string { return fbtest.CRI(fbtest.AppLine(seq)) }}
 	start := time.Now()
@@ -117,8 +118,11 @@ func runSteady(b *testing.B, conf string, rate, seconds int) steadyRun {
 	r.took = time.Since(start)
 	w.Stop()
 	r.delivered, r.linked = int(gcp.entries.Load()), int(gcp.linked.Load())
+	if r.peakRSS, err = fb.PeakRSS(); err != nil {
+		b.Errorf("peak RSS: %v", err)
+	}
 	fb.Stop(30 * time.Second)
-	r.cpu, r.peakRSS = fb.Usage()
+	r.cpu = fb.Usage()
 	if r.delivered < n {
 		b.Errorf("only %d of %d lines delivered; log:\n%s", r.delivered, n, fb.Log())
 	}
