@@ -95,49 +95,22 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	defer in.buffers.put(fb)
 
 	var fc flushCounts
-	var st *stream
-	if in.direct != nil {
-		st = &stream{tag: in.cfg.tagPrefix + tag}
-	}
-	entries, count := in.rewrite(fb, data, &fc, st)
+	entries, count := in.rewrite(fb, data, &fc)
 	if in.chunkDebug {
 		in.logChunk(tag, &fc, fb.reasons)
 	}
-	outTag := in.cfg.tagPrefix + tag
-	var acked uint64
-	if st != nil {
-		acked = uint64(st.events)
-	}
 	if count == 0 {
-		d := fc.delta()
-		d.Acked = acked
-		in.count(d)
-		return FlushOK // nothing (more) to deliver
+		return FlushOK // nothing to deliver
 	}
-	if st != nil && st.on && in.appendDirect(outTag, entries, count) {
-		d := fc.delta()
-		d.Acked = acked + uint64(count)
-		in.count(d)
+	outTag := in.cfg.tagPrefix + tag
+	if in.direct != nil && in.appendDirect(outTag, entries, count, &fc) {
 		return FlushOK
 	}
 	var parts []spool.Part // nil for a chunk passed on as it came: the sender cuts it
 	if len(fb.starts) == count {
 		parts = cutParts(nil, fb.starts, len(entries), count) // the spool keeps it
 	}
-	put := in.spool.Put
-	if acked > 0 {
-		// The chunk's first part is in the input already: Fluent Bit cannot retry the
-		// rest alone, so the spool keeps it even above Spool_Limit (one chunk at most).
-		put = in.spool.PutOverLimit
-	}
-	if err := put(outTag, count, entries, parts); err != nil {
-		if acked > 0 {
-			// Retrying would duplicate what the input holds; not retrying would lose the
-			// rest. Duplicates are the lesser harm.
-			in.count(Stats{Retries: 1})
-			in.log.Logf(LevelError, "could not spool the last %d events of a chunk (tag %q) whose first %d events are in input %s already: Fluent Bit will retry the whole chunk, so those will arrive twice: %v", count, tag, acked, in.direct, err)
-			return FlushRetry
-		}
+	if err := in.spool.Put(outTag, count, entries, parts); err != nil {
 		in.count(Stats{Retries: 1})
 		if errors.Is(err, spool.ErrFull) {
 			if in.logEvery(&in.lastFullLog, warnEvery) {
@@ -150,9 +123,7 @@ func (in *Instance) Flush(tag string, data []byte) int {
 		in.log.Logf(LevelError, "could not spool %d events (tag %q), Fluent Bit will retry the chunk: %v", count, tag, err)
 		return FlushRetry
 	}
-	d := fc.delta()
-	d.Acked = acked
-	in.count(d)
+	in.count(fc.delta())
 	return FlushOK
 }
 
@@ -168,75 +139,28 @@ func (in *Instance) loopDrop(tag string) int {
 	return FlushOK
 }
 
-// pieceBytes is how much of a rewritten chunk goes into the forward input at a time in
-// process: the flush buffer stays this small whatever the chunk's size (a chunk rewritten
-// whole took a buffer of twice its size, held by the Go heap between flushes).
-const pieceBytes = 256 << 10
-
-// stream hands a chunk's rewritten events to the forward input in process as they are
-// written, a piece of about pieceBytes at a time, cut only between events outside an
-// OpenTelemetry group.
-type stream struct {
-	tag string
-	// on: pieces still go to the input; off once it refused one (paused at its limit)
-	// or the flush runs where it cannot append (Workers): the rest then goes to the spool.
-	on bool
-	// events is how many events the input took; off where the first event it did not
-	// take starts in the chunk; fc the counts of the records it took.
-	events, off int
-	fc          flushCounts
-}
-
 // rewrite walks data and appends every event, rewritten, to fb.out. It returns the entries
-// to send and their number. With st (in process), it hands full pieces to the input as it
-// goes and returns only the rest. A malformed chunk, or a panic while processing, makes it
-// return the chunk unchanged from the first event not handed over: records are never lost
-// to a bug or a bad chunk.
-func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts, st *stream) (entries []byte, count int) {
-	from := 0 // where the events not handed over start in data
+// to send and their number. A malformed chunk, or a panic while processing, makes it
+// return data itself, unchanged: records are never lost to a bug or a bad chunk.
+func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts) (entries []byte, count int) {
 	defer func() {
 		if r := recover(); r != nil {
 			in.logPanic(r)
-			*fc = flushCounts{}
-			if st != nil {
-				*fc = st.fc
-			}
-			fc.panicked = true
+			*fc = flushCounts{panicked: true}
 			fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
-			entries, count = data[from:], in.passThroughCounts(data[from:], fc)
+			entries, count = data, in.passThroughCounts(data, fc)
 		}
 	}()
-	out := fb.reserve(len(data), st != nil)
+	out := fb.reserve(len(data))
 	fb.starts = fb.starts[:0]
 	fb.scratch.Validated = true // every record comes from chunk.Walker, which checked it
 	fb.reasons = fb.reasons[:0]
-	if st != nil {
-		st.on = true
-	}
-	depth := 0 // OpenTelemetry groups open at this point
 	w := chunk.NewWalker(data)
 	var ev chunk.Event
 	for w.Next(&ev) {
-		if st != nil && st.on && depth == 0 && len(out) >= pieceBytes {
-			if in.appendDirect(st.tag, out, count) {
-				st.events += count
-				st.off = w.Offset() - len(ev.Raw)
-				st.fc = *fc
-				from = st.off
-				out, count = out[:0], 0
-				fb.starts = fb.starts[:0]
-			} else {
-				st.on = false
-			}
-		}
 		count++
 		fb.starts = append(fb.starts, len(out))
 		if ev.IsGroup() {
-			if ev.Kind == chunk.KindGroupStart {
-				depth++
-			} else if depth > 0 {
-				depth--
-			}
 			out = chunk.AppendEvent(out, &ev, ev.Record)
 			continue
 		}
@@ -294,18 +218,12 @@ func (in *Instance) rewrite(fb *flushBuffer, data []byte, fc *flushCounts, st *s
 		out = chunk.AppendEvent(out, &ev, fb.rec)
 	}
 	fb.out = out
-	if st == nil || st.events == 0 {
-		fb.noteGrowth(len(data), len(out))
-	}
+	fb.noteGrowth(len(data), len(out))
 	if err := w.Err(); err != nil {
-		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged from byte %d: %v", len(data), from, err)
-		*fc = flushCounts{}
-		if st != nil {
-			*fc = st.fc
-		}
-		fc.malformed = true
+		in.log.Logf(LevelError, "malformed chunk of %d bytes, passed on unchanged: %v", len(data), err)
+		*fc = flushCounts{malformed: true}
 		fb.starts = fb.starts[:0] // they were offsets in the rewritten chunk
-		return data[from:], in.passThroughCounts(data[from:], fc)
+		return data, in.passThroughCounts(data, fc)
 	}
 	return out, count
 }
@@ -338,16 +256,13 @@ func (in *Instance) logPanic(r any) {
 }
 
 // reserve returns fb.out emptied, with room for the rewrite of an n-byte chunk at the
-// growth of the last one (a tenth more, and 4 KiB); streamed, for a piece and a record.
-func (fb *flushBuffer) reserve(n int, streamed bool) []byte {
+// growth of the last one (a tenth more, and 4 KiB).
+func (fb *flushBuffer) reserve(n int) []byte {
 	g := fb.growth
 	if g == 0 {
 		g = 2 * 64 // a first chunk: room for twice its size
 	}
 	want := n*g/64 + n/10 + 4096
-	if streamed {
-		want = min(want, pieceBytes+pieceBytes/2)
-	}
 	if cap(fb.out) < want && want <= maxPooledBuffer {
 		fb.out = make([]byte, 0, want)
 	}

@@ -61,13 +61,12 @@ func FindForwardInput(unixPath string, inputs []HostInput) int {
 	return -1
 }
 
-// appendDirect puts count rewritten events (tagged outTag) into the forward input in
-// process. It reports false when it did not: the flush runs where it cannot (an output
-// worker thread), or the input refused the events (paused at its buffer limit). The caller
-// then spools them for the socket, whose senders deliver once the input reads again: a
-// refusal is backpressure, not a reason for Fluent Bit to retry the chunk (and drop it
-// after Retry_Limit).
-func (in *Instance) appendDirect(outTag string, entries []byte, count int) bool {
+// appendDirect puts a rewritten chunk (tagged outTag) into the forward input in process. It reports
+// false when it did not: the flush runs where it cannot (an output worker thread), or the
+// input refused the events (paused at its buffer limit). The caller then spools them for
+// the socket, whose senders deliver once the input reads again: a refusal is backpressure,
+// not a reason for Fluent Bit to retry the chunk (and drop it after Retry_Limit).
+func (in *Instance) appendDirect(outTag string, entries []byte, count int, fc *flushCounts) bool {
 	ok, err := in.direct.Append(outTag, count, entries)
 	switch {
 	case !ok:
@@ -82,5 +81,8 @@ func (in *Instance) appendDirect(outTag string, entries []byte, count int) bool 
 		}
 		return false
 	}
+	d := fc.delta()
+	d.Acked = uint64(count)
+	in.count(d)
 	return true
 }

@@ -20,7 +20,7 @@ func (in *Instance) flushStdout(tag string, data []byte) int {
 	defer in.buffers.put(fb)
 
 	var fc flushCounts
-	entries, _ := in.rewrite(fb, data, &fc, nil)
+	entries, _ := in.rewrite(fb, data, &fc)
 	if in.chunkDebug {
 		in.logChunk(tag, &fc, fb.reasons)
 	}

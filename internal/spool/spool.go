@@ -222,18 +222,6 @@ func (s *Spool) Dir() string { return s.dir }
 // them). It returns ErrFull, keeping nothing, when the spool holds its limit. entries is
 // not retained.
 func (s *Spool) Put(tag string, count int, entries []byte, parts []Part) error {
-	return s.put(tag, count, entries, parts, false)
-}
-
-// PutOverLimit is Put for a batch that must be kept even when the spool holds its limit:
-// the rest of a chunk whose first part was already delivered, which Fluent Bit cannot be
-// asked to retry without duplicating that part. The caller bounds what it puts this way
-// (one chunk's rest per flush).
-func (s *Spool) PutOverLimit(tag string, count int, entries []byte, parts []Part) error {
-	return s.put(tag, count, entries, parts, true)
-}
-
-func (s *Spool) put(tag string, count int, entries []byte, parts []Part, overLimit bool) error {
 	if len(tag) > 1<<16 {
 		return fmt.Errorf("spool: tag of %d bytes is too long", len(tag))
 	}
@@ -243,7 +231,7 @@ func (s *Spool) put(tag string, count int, entries []byte, parts []Part, overLim
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if !overLimit && s.limit > 0 && s.bytes > 0 && s.bytes+size > s.limit {
+	if s.limit > 0 && s.bytes > 0 && s.bytes+size > s.limit {
 		s.mu.Unlock()
 		return ErrFull
 	}
