@@ -170,22 +170,11 @@ func (r cpuLimitRun) check(tb testing.TB) {
 		tb.Errorf("%s: Fluent Bit exited under the CPU limit; log:\n%s", r.pipeline, r.log)
 	}
 	if r.result.Missing != 0 || r.result.Duplicates != 0 || r.result.Unlinked != 0 || r.result.Extra != 0 {
-		tb.Errorf("%s: once the backlog drained: %s; Fluent Bit's warnings and errors:\n%s", r.pipeline, r.result, problemLines(r.log, 40))
+		tb.Errorf("%s: once the backlog drained: %s; what Fluent Bit logged of errors, warnings and retries:\n%s", r.pipeline, r.result, strings.Join(problems(r.log), "\n"))
 	}
 	if r.maxRSS > r.limit {
 		tb.Errorf("%s: RSS reached %.1f MiB, above its bound (the buffer limits plus %d MiB, plus %d MiB for the Go runtime with tracelink): %.1f MiB", r.pipeline, float64(r.maxRSS)/(1<<20), cpuLimitSlack>>20, cpuLimitGo>>20, float64(r.limit)/(1<<20))
 	}
-}
-
-// problemLines returns the [warn] and [error] lines of a Fluent Bit log, at most n.
-func problemLines(log string, n int) string {
-	var out []string
-	for _, l := range strings.Split(log, "\n") {
-		if (strings.Contains(l, "[ warn]") || strings.Contains(l, "[error]") || strings.Contains(l, "[warn]")) && len(out) < n {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // runCPULimited runs pipeline (tracelink or native: tail -> [tracelink -> forward input |
