@@ -204,6 +204,11 @@ func runCPULimited(tb testing.TB, cg *cpuCgroup, pipeline string, seconds int) c
     Unix_Path     {dir}/fw.sock
     Spool_Path    {dir}/spool
     Spool_Memory  {spool}
+    # The test asserts nothing is lost once the backlog drains. Under twice the load half
+    # a core processes, the forward input pauses and the spool can fill; the chunk then
+    # gets FlushRetry, and Fluent Bit's default Retry_Limit (1) would drop it on its second
+    # refusal. A user who must not lose records sets this too (the shipped config: 10).
+    Retry_Limit   no_limits
 
 [INPUT]
     Name           forward
