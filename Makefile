@@ -149,9 +149,11 @@ FORCE:
 ## bench-fluent-bit: CPU added per record in the real Fluent Bit (FLUENT_BIT_BIN): tracelink vs
 ## the native parser filter + Lua, over tail -> null (TRACELINK_BENCH_LINES, TRACELINK_BENCH_ROUNDS);
 ## peak RSS of the shipped pipeline vs its native equivalent at 40,000 lines/s (BenchmarkMemory);
-## records/s per half core in a cgroup (BenchmarkCPULimit; skips where cgroups are not writable)
+## records/s per half core in a cgroup (BenchmarkCPULimit; skips where cgroups are not writable).
+## BENCH_FLUENT_BIT picks some of them (CI runs the first two)
+BENCH_FLUENT_BIT ?= BenchmarkRealHost|BenchmarkMemory|BenchmarkCPULimit
 bench-fluent-bit: $(PLUGIN)
-	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench 'BenchmarkRealHost|BenchmarkMemory|BenchmarkCPULimit' -benchtime 1x -timeout 60m -v $(E2E)
+	TRACELINK_SO=$(CURDIR)/$(PLUGIN) $(GO) test -run '^$$' -bench '$(BENCH_FLUENT_BIT)' -benchtime 1x -timeout 60m -v $(E2E)
 
 ## e2e-matrix: the core real-host tests in every Fluent Bit under FLUENT_BIT_VERSIONS (default
 ## ../shared/fluent-bit/versions/*/fluent-bit): minimal and shipped configs, golden samples at

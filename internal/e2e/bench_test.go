@@ -18,15 +18,23 @@ import (
 // BenchmarkRealHost measures what users pay inside Fluent Bit: the CPU each pipeline adds
 // per record over tail -> null, for two workloads, side by side with the native
 // alternative (the cheapest correct parser filter + Lua converting the ids exactly; for the
-// text line also Lua alone), and with tracelink's socket
-// path (In_Process off) for comparison. `make bench-fluent-bit`
-// runs it; TRACELINK_BENCH_LINES (default 100000) and TRACELINK_BENCH_ROUNDS (default 3)
-// change its size. It reports the median of the rounds; it asserts nothing about time.
+// text line also Lua alone), with tracelink's socket path (In_Process off), and with the
+// floor of tracelink's design: a plugin built with the tracelink_floor tag, which hands
+// every chunk back to the forward input as it came. What the floor costs is Fluent Bit's
+// second pass over the records (the output's dispatch, the copy into the forward input's
+// chunk, that chunk's dispatch) and the plugin's start: no plugin that hands records back
+// through the forward input costs less. `make bench-fluent-bit` runs it;
+// TRACELINK_BENCH_LINES (default 100000) and TRACELINK_BENCH_ROUNDS (default 3) change its
+// size. It reports the median of the rounds; it asserts nothing about time.
 func BenchmarkRealHost(b *testing.B) {
 	fbtest.Require(b)
 	lines := envInt(b, "TRACELINK_BENCH_LINES", 100000)
 	rounds := envInt(b, "TRACELINK_BENCH_ROUNDS", 3)
 	start := pluginLoadCPU(b, 10)
+	floorSO, err := fbtest.BuildPlugin(b.TempDir(), "tracelink_floor")
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Logf("loading the plugin costs %.1f ms of CPU per Fluent Bit start (fluent-bit --dry-run with and without -e, median of 10 each; it includes running the binary's --version once); over %d lines that is %.2f us per record", float64(start)/float64(time.Millisecond), lines, float64(start)/float64(lines)/float64(time.Microsecond))
 	for _, w := range benchWorkloads {
 		b.Run(w.name, func(b *testing.B) {
@@ -40,7 +48,7 @@ func BenchmarkRealHost(b *testing.B) {
 			if err := os.WriteFile(input, []byte(sb.String()), 0o644); err != nil {
 				b.Fatal(err)
 			}
-			pipelines := []string{"baseline", "native", "tracelink", "tracelink-socket"}
+			pipelines := []string{"baseline", "native", "tracelink", "tracelink-socket", "tracelink-floor"}
 			if w.luaOnly != "" {
 				pipelines = append(pipelines, "native-lua-only")
 			}
@@ -49,7 +57,7 @@ func BenchmarkRealHost(b *testing.B) {
 			for b.Loop() {
 				for range rounds {
 					for _, p := range pipelines {
-						c, m := runPipeline(b, dir, input, lines, w, p)
+						c, m := runPipeline(b, dir, input, lines, w, p, floorSO)
 						cpu[p] = append(cpu[p], c)
 						rss[p] = append(rss[p], m)
 					}
@@ -70,6 +78,11 @@ func BenchmarkRealHost(b *testing.B) {
 			b.ReportMetric(float64(slices.Max(rss["native"]))/(1<<20), "native-peak-RSS-MiB")
 			b.Logf("%s: CPU per round (s): baseline %v, native %v, tracelink %v, through the socket %v; added per record: native %.2f us, tracelink %.2f us (ratio %.2f; %.2f without loading the plugin at start), through the socket %.2f us (ratio %.2f)",
 				w.name, seconds(cpu["baseline"]), seconds(cpu["native"]), seconds(cpu["tracelink"]), seconds(cpu["tracelink-socket"]), nat, tl, tl/nat, (tl-perStart)/nat, sock, sock/nat)
+			floor := perRecord("tracelink-floor")
+			b.ReportMetric(floor, "floor-us/record")
+			b.ReportMetric(floor/nat, "floor-ratio")
+			b.Logf("%s: the design's floor (chunks handed back unchanged, not rewritten): CPU per round (s) %v, added per record %.2f us (ratio %.2f; %.2f without loading the plugin at start): the rewrite itself adds %.2f us",
+				w.name, seconds(cpu["tracelink-floor"]), floor, floor/nat, (floor-perStart)/nat, tl-floor)
 			if w.luaOnly != "" {
 				lua := perRecord("native-lua-only")
 				b.ReportMetric(lua, "native-lua-only-us/record")
@@ -168,7 +181,8 @@ const benchParsers = `
 
 // runPipeline runs one pipeline over the input until the null output processed every
 // record, and returns the process's CPU time and peak resident memory (until then).
-func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pipeline string) (time.Duration, int64) {
+// floorSO is the plugin the tracelink-floor pipeline loads.
+func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pipeline, floorSO string) (time.Duration, int64) {
 	b.Helper()
 	run := filepath.Join(dir, pipeline)
 	_ = os.RemoveAll(run)
@@ -185,7 +199,7 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 		middle, nullMatch = w.native, "app"
 	case "native-lua-only":
 		middle, nullMatch = w.luaOnly, "app"
-	case "tracelink", "tracelink-socket":
+	case "tracelink", "tracelink-socket", "tracelink-floor":
 		inProcess := "on"
 		if pipeline == "tracelink-socket" {
 			inProcess = "off"
@@ -233,7 +247,11 @@ func runPipeline(b *testing.B, dir, input string, lines int, w benchWorkload, pi
 	// The pipelines without tracelink run without the plugin loaded, as their users run
 	// them: what the Go runtime costs at start is tracelink's.
 	noPlugin := !strings.HasPrefix(pipeline, "tracelink")
-	fb := fbtest.Start(b, writeFile(b, filepath.Join(run, "fluent-bit.conf"), conf), fbtest.Options{NoWait: true, NoPlugin: noPlugin})
+	opts := fbtest.Options{NoWait: true, NoPlugin: noPlugin}
+	if pipeline == "tracelink-floor" {
+		opts.Plugin = floorSO
+	}
+	fb := fbtest.Start(b, writeFile(b, filepath.Join(run, "fluent-bit.conf"), conf), opts)
 	deadline := time.Now().Add(5 * time.Minute)
 	for nullRecords(port) < lines {
 		if time.Now().After(deadline) || fb.Exited() {

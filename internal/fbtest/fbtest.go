@@ -70,20 +70,12 @@ func Plugin(tb testing.TB) string {
 			plugin.path, plugin.err = filepath.Abs(p)
 			return
 		}
-		_, self, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(self), "..", "..")
 		dir, err := os.MkdirTemp("", "tracelink-so-")
 		if err != nil {
 			plugin.err = err
 			return
 		}
-		plugin.path = filepath.Join(dir, "out_tracelink.so")
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", plugin.path, "./plugin")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			plugin.err = fmt.Errorf("building the plugin: %v\n%s", err, out)
-		}
+		plugin.path, plugin.err = BuildPlugin(dir)
 	})
 	if plugin.err != nil {
 		tb.Fatal(plugin.err)
@@ -102,6 +94,25 @@ type Process struct {
 	env           []string
 }
 
+// BuildPlugin builds the tracelink plugin from this module's plugin package into dir,
+// with the given build tags, and returns the .so's path.
+func BuildPlugin(dir string, tags ...string) (string, error) {
+	_, self, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(self), "..", "..")
+	so := filepath.Join(dir, "out_tracelink.so")
+	args := []string{"build", "-buildmode=c-shared", "-o", so}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.Command("go", append(args, "./plugin")...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the plugin (tags %v): %w\n%s", tags, err, out)
+	}
+	return so, nil
+}
+
 // Options adjust Start.
 type Options struct {
 	// Env is added to the environment (KEY=VALUE).
@@ -113,6 +124,8 @@ type Options struct {
 	// NoPlugin runs Fluent Bit without loading the plugin (-e): a native pipeline as its
 	// users run it, with no Go runtime in the process (benchmarks compare against it).
 	NoPlugin bool
+	// Plugin, when set, is the .so loaded instead of Plugin's.
+	Plugin string
 }
 
 // Start writes nothing: it runs bin with the plugin on the config file conf, logging to
@@ -122,7 +135,10 @@ func Start(tb testing.TB, conf string, opts Options) *Process {
 	tb.Helper()
 	bin := Require(tb)
 	p := &Process{tb: tb, bin: bin, conf: conf, env: opts.Env}
-	if !opts.NoPlugin {
+	switch {
+	case opts.Plugin != "":
+		p.so = opts.Plugin
+	case !opts.NoPlugin:
 		p.so = Plugin(tb)
 	}
 	p.start(opts)

@@ -95,7 +95,13 @@ func (in *Instance) Flush(tag string, data []byte) int {
 	defer in.buffers.put(fb)
 
 	var fc flushCounts
-	entries, count := in.rewrite(fb, data, &fc)
+	var entries []byte
+	var count int
+	if handBackUnchanged {
+		entries, count = data, in.passThroughCounts(data, &fc)
+	} else {
+		entries, count = in.rewrite(fb, data, &fc)
+	}
 	if in.chunkDebug {
 		in.logChunk(tag, &fc, fb.reasons)
 	}
