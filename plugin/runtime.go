@@ -37,9 +37,57 @@ const (
 	cpuProfileSecondsEnv = "TRACELINK_CPUPROFILE_SECONDS"
 )
 
+// TRACELINK_HEAPPROFILE=path writes a heap profile of the plugin's Go code (what is live at
+// the last collection, and what was allocated) to path, TRACELINK_HEAPPROFILE_SECONDS
+// (default 60) seconds after the plugin's load.
+const (
+	heapProfileEnv        = "TRACELINK_HEAPPROFILE"
+	heapProfileSecondsEnv = "TRACELINK_HEAPPROFILE_SECONDS"
+)
+
 func init() {
 	applyRuntimeDefaults(os.Getenv)
 	startCPUProfile(os.Getenv)
+	scheduleHeapProfile(os.Getenv)
+}
+
+// profileSeconds reads a profile's length or delay from getenv(name), default 60.
+func profileSeconds(getenv func(string) string, name string) int {
+	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return 60
+}
+
+// scheduleHeapProfile writes the heap profile TRACELINK_HEAPPROFILE asks for after
+// TRACELINK_HEAPPROFILE_SECONDS.
+func scheduleHeapProfile(getenv func(string) string) {
+	path := getenv(heapProfileEnv)
+	if path == "" {
+		return
+	}
+	seconds := profileSeconds(getenv, heapProfileSecondsEnv)
+	reg.logf("info", "writing a heap profile to %s in %d s", path, seconds)
+	time.AfterFunc(time.Duration(seconds)*time.Second, func() {
+		if err := writeHeapProfile(path); err != nil {
+			reg.logf("error", "%s: %v", heapProfileEnv, err)
+			return
+		}
+		reg.logf("info", "heap profile written to %s", path)
+	})
+}
+
+// writeHeapProfile writes the Go heap's profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // applyRuntimeDefaults applies the settings above where getenv says the user did not set
@@ -60,12 +108,7 @@ func startCPUProfile(getenv func(string) string) {
 	if path == "" {
 		return
 	}
-	seconds := 60
-	if s := getenv(cpuProfileSecondsEnv); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
-			seconds = n
-		}
-	}
+	seconds := profileSeconds(getenv, cpuProfileSecondsEnv)
 	f, err := os.Create(path)
 	if err != nil {
 		reg.logf("error", "%s: %v", cpuProfileEnv, err)
