@@ -51,45 +51,6 @@ func init() {
 	scheduleHeapProfile(os.Getenv)
 }
 
-// profileSeconds reads a profile's length or delay from getenv(name), default 60.
-func profileSeconds(getenv func(string) string, name string) int {
-	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return 60
-}
-
-// scheduleHeapProfile writes the heap profile TRACELINK_HEAPPROFILE asks for after
-// TRACELINK_HEAPPROFILE_SECONDS.
-func scheduleHeapProfile(getenv func(string) string) {
-	path := getenv(heapProfileEnv)
-	if path == "" {
-		return
-	}
-	seconds := profileSeconds(getenv, heapProfileSecondsEnv)
-	reg.logf("info", "writing a heap profile to %s in %d s", path, seconds)
-	time.AfterFunc(time.Duration(seconds)*time.Second, func() {
-		if err := writeHeapProfile(path); err != nil {
-			reg.logf("error", "%s: %v", heapProfileEnv, err)
-			return
-		}
-		reg.logf("info", "heap profile written to %s", path)
-	})
-}
-
-// writeHeapProfile writes the Go heap's profile to path.
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = pprof.Lookup("heap").WriteTo(f, 0)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // applyRuntimeDefaults applies the settings above where getenv says the user did not set
 // their variable.
 func applyRuntimeDefaults(getenv func(string) string) {
@@ -128,4 +89,43 @@ func startCPUProfile(getenv func(string) string) {
 		}
 		reg.logf("info", "CPU profile written to %s", path)
 	})
+}
+
+// profileSeconds reads a profile's length or delay from getenv(name), default 60.
+func profileSeconds(getenv func(string) string, name string) int {
+	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return 60
+}
+
+// scheduleHeapProfile writes the heap profile TRACELINK_HEAPPROFILE asks for after
+// TRACELINK_HEAPPROFILE_SECONDS.
+func scheduleHeapProfile(getenv func(string) string) {
+	path := getenv(heapProfileEnv)
+	if path == "" {
+		return
+	}
+	seconds := profileSeconds(getenv, heapProfileSecondsEnv)
+	reg.logf("info", "writing a heap profile to %s in %d s", path, seconds)
+	time.AfterFunc(time.Duration(seconds)*time.Second, func() {
+		if err := writeHeapProfile(path); err != nil {
+			reg.logf("error", "%s: %v", heapProfileEnv, err)
+			return
+		}
+		reg.logf("info", "heap profile written to %s", path)
+	})
+}
+
+// writeHeapProfile writes the Go heap's profile to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
